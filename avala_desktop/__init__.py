@@ -1,0 +1,2 @@
+"""avala-desktop."""
+__version__ = "0.1.0"

@@ -1,0 +1,46 @@
+"""`avala-desktop` entry point: argparse with one module per verb group."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from avala_desktop import __version__
+
+# Each module exposes register(subparsers); its parsers set `func(args) -> int`.
+COMMAND_MODULES: tuple[str, ...] = (
+    "avala_desktop.cli.project_cmds",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="avala-desktop",
+        description="Review machine-made pre-annotations: connect model servers, auto-label, "
+        "accept, correct or delete.",
+    )
+    parser.add_argument("--version", action="version", version=f"avala-desktop {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

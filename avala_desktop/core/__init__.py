@@ -1,0 +1,1 @@
+"""Qt-free core: wire format, mask codec, geometry, project store, review commands."""
