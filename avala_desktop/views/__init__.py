@@ -1,0 +1,1 @@
+"""Main window, dialogs, Qt item models; the app composition root."""
