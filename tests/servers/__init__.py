@@ -1,0 +1,1 @@
+"""Real loopback servers that tests (and other test modules) share."""
