@@ -77,6 +77,7 @@ REJECTED_CREDENTIAL_CODES = frozenset(
         "ExpiredToken",
         "ExpiredTokenException",
         "InvalidAccessKeyId",
+        "RequestExpired",
     }
 )
 THROTTLING_CODES = frozenset(

@@ -152,6 +152,14 @@ class SageMakerClient:
             credentials.get_frozen_credentials()
         except BotoCoreError as exc:
             raise aws.botocore_failure(exc, service="AWS STS", region=self.config.region) from exc
+        except RuntimeError as exc:
+            # botocore's only RuntimeError here: STS handed out credentials that are already
+            # expired by the local clock, so every refresh would fail the same way.
+            raise InferenceFailure(
+                FailureCategory.AUTH,
+                "The temporary credentials from AWS STS are already expired by this "
+                "computer's clock: set the system clock right (automatic time) and try again.",
+            ) from exc
 
     # -- request ----------------------------------------------------------------------------
 
