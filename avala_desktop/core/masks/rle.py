@@ -78,18 +78,44 @@ def _counts_to_bytes(counts: Counts) -> bytes:
         return b""
     values = counts.copy()
     values[3:] -= counts[1:-2]
+    # Every value gets one character for its low 5 bits; most values of a real mask (small
+    # differences between neighbouring columns) need nothing more, so the longer ones are
+    # handled on their own, one group position at a time.
+    chars = ((values & 0x1F) + _FIRST_CHAR).astype(np.uint8)
     # x ^ (x >> 63) is x for x >= 0 and ~x for x < 0: the magnitude the sign bit must cover.
     magnitude = values ^ (values >> 63)
-    groups = np.searchsorted(_GROUP_THRESHOLDS, magnitude, side="right").astype(np.int64) + 1
-    ends = np.cumsum(groups)
-    firsts = ends - groups
-    total = int(ends[-1])
-    shifts = 5 * (np.arange(total, dtype=np.int64) - np.repeat(firsts, groups))
-    chars = (np.repeat(values, groups) >> shifts) & 0x1F
-    chars |= 0x20
-    chars[ends - 1] &= 0x1F
-    chars += _FIRST_CHAR
-    return chars.astype(np.uint8).tobytes()
+    long_values = np.flatnonzero(magnitude >= _GROUP_THRESHOLDS[0])
+    if long_values.size == 0:
+        return chars.tobytes()
+    long_magnitude = magnitude[long_values]
+    groups = np.full(long_values.size, 2, dtype=np.int64)
+    needs_more = np.flatnonzero(long_magnitude >= _GROUP_THRESHOLDS[1])
+    for threshold in _GROUP_THRESHOLDS[2:]:
+        groups[needs_more] += 1
+        needs_more = needs_more[long_magnitude[needs_more] >= threshold]
+    groups[needs_more] += 1
+    chars[long_values] += 0x20  # "more follows" (the low group has no carry into bit 0x20)
+    extra = groups - 1
+    firsts = long_values + np.cumsum(extra) - extra  # where each long value starts in the output
+    out = np.empty(counts.size + int(extra.sum()), dtype=np.uint8)
+    is_first = np.ones(out.size, dtype=np.bool_)
+    higher: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]] = []
+    long_raw = values[long_values]
+    active = np.arange(long_values.size)
+    group = 1
+    while active.size:
+        at = firsts[active] + group
+        group_chars = (((long_raw[active] >> (5 * group)) & 0x1F) + _FIRST_CHAR).astype(np.uint8)
+        continues = groups[active] > group + 1
+        group_chars[continues] += 0x20
+        is_first[at] = False
+        higher.append((at, group_chars))
+        active = active[continues]
+        group += 1
+    out[is_first] = chars
+    for at, group_chars in higher:
+        out[at] = group_chars
+    return out.tobytes()
 
 
 def _bytes_to_counts(data: bytes) -> Counts:
@@ -97,32 +123,49 @@ def _bytes_to_counts(data: bytes) -> Counts:
     raw = np.frombuffer(data, dtype=np.uint8)
     if raw.size == 0:
         return np.zeros(0, dtype=np.int64)
-    bad = (raw < _FIRST_CHAR) | (raw > _LAST_CHAR)
-    if bad.any():
-        at = int(np.argmax(bad))
+    chars = raw - np.uint8(_FIRST_CHAR)  # wraps below "0", so one test finds both ends
+    if bool((chars > 63).any()):
+        at = int(np.argmax(chars > 63))
         raise MaskCodecError(
             f"RLE counts string has the character {chr(raw[at])!r} at position {at}; "
             "a compressed COCO string only uses the characters '0' to 'o'"
         )
-    chars = raw.astype(np.int64) - _FIRST_CHAR
-    is_last = (chars & 0x20) == 0
-    if not is_last[-1]:
+    more = chars >= 0x20
+    if more[-1]:
         raise MaskCodecError(
             "RLE counts string ends in the middle of a number; it was probably cut short"
         )
-    ends = np.flatnonzero(is_last)
-    groups = np.diff(ends, prepend=-1)
-    if int(groups.max()) > _MAX_GROUPS:
-        at = int(np.argmax(groups > _MAX_GROUPS))
-        raise MaskCodecError(
-            f"RLE counts string holds a number {int(groups[at])} characters long at position "
-            f"{int(ends[at] - groups[at] + 1)}; no mask needs more than {_MAX_GROUPS}"
-        )
-    firsts = ends - groups + 1
-    shifts = 5 * (np.arange(chars.size, dtype=np.int64) - np.repeat(firsts, groups))
-    values = np.add.reduceat((chars & 0x1F) << shifts, firsts)
-    negative = (chars[ends] & 0x10) != 0
-    values[negative] -= np.left_shift(1, 5 * groups[negative])
+    # A one-character number is its 5 bits read as signed: flip the sign bit, subtract it.
+    single = (chars ^ np.uint8(0x10)).view(np.int8) - np.int8(0x10)
+    continued = np.flatnonzero(more)
+    if continued.size == 0:
+        values = single.astype(np.int64)
+    else:
+        # Each number's last character closes it: take them all as one-character numbers, then
+        # redo the longer ones, found as the runs of "more follows" characters.
+        values = single[~more].astype(np.int64)
+        run_index = np.flatnonzero(np.diff(continued, prepend=-2) != 1)
+        starts = continued[run_index]
+        groups = np.diff(run_index, append=continued.size) + 1
+        if int(groups.max()) > _MAX_GROUPS:
+            at = int(np.argmax(groups > _MAX_GROUPS))
+            raise MaskCodecError(
+                f"RLE counts string holds a number {int(groups[at])} characters long at "
+                f"position {int(starts[at])}; no mask needs more than {_MAX_GROUPS}"
+            )
+        long_values = (chars[starts] & 0x1F).astype(np.int64)
+        active = np.arange(starts.size)
+        group = 1
+        while active.size:
+            bits = (chars[starts[active] + group] & 0x1F).astype(np.int64)
+            long_values[active] |= bits << (5 * group)
+            active = active[groups[active] > group + 1]
+            group += 1
+        negative = np.flatnonzero(chars[starts + groups - 1] & 0x10)
+        long_values[negative] -= np.left_shift(1, 5 * groups[negative])
+        # A long number's index among the numbers: its start minus the characters before it
+        # that did not close a number.
+        values[starts - run_index] = long_values
     # Undo the differences: from index 3 on, each count adds to the one two places before, so
     # the odd and the even positions (the latter from index 2) are two running sums.
     if values.size > 3:
@@ -283,23 +326,39 @@ def _mask_counts(mask: npt.NDArray[Any]) -> Counts:
     if pixels == 0:
         # pycocotools writes one empty run for an empty mask: counts [0], string "0".
         return np.zeros(1, dtype=np.int64)
-    inside = mask.view(np.uint8) if mask.dtype == np.bool_ else (mask != 0).view(np.uint8)
-    flat = _column_major(inside)
-    changes = _change_positions(flat)
-    edges = np.empty(changes.size + 3, dtype=np.int64)
+    flat = _column_major_inside(mask)
+    # changes[j] is the last pixel of a run; counts are the gaps between consecutive run ends.
+    changes = _last_pixels_of_runs(flat)
     # Runs start with zeros: a mask whose first pixel is inside starts with an empty run.
     head = 2 if flat[0] else 1
-    edges[:head] = 0
-    edges[head : head + changes.size] = changes
-    edges[head + changes.size] = pixels
-    return np.diff(edges[: head + changes.size + 1])
+    counts = np.empty(head + changes.size, dtype=np.int64)
+    counts[: head - 1] = 0
+    if changes.size == 0:
+        counts[head - 1] = pixels
+        return counts
+    counts[head - 1] = changes[0] + 1
+    np.subtract(changes[1:], changes[:-1], out=counts[head : head + changes.size - 1])
+    counts[-1] = pixels - 1 - changes[-1]
+    return counts
 
 
-def _column_major(inside: Mask) -> Mask:
-    """The pixels of a 2-D 0/1 array in column-major order, as a flat contiguous array."""
-    if inside.flags.f_contiguous:
-        return inside.T.reshape(-1)
-    return _transpose(np.ascontiguousarray(inside)).reshape(-1)
+def _column_major_inside(mask: npt.NDArray[Any]) -> Mask:
+    """The pixels of a 2-D mask in column-major order as a flat contiguous 0/1 uint8 array."""
+    if mask.dtype.itemsize == 1:
+        # bool, uint8 and int8 share a layout: transpose the bytes, then make them 0/1 in place
+        # in our own copy rather than allocating a 0/1 copy first.
+        data = mask.view(np.uint8)
+        binary = mask.dtype == np.bool_
+    else:
+        data = (mask != 0).view(np.uint8)
+        binary = True
+    if data.flags.f_contiguous:
+        flat = data.T.reshape(-1)
+        return flat if binary else (flat != 0).view(np.uint8)
+    flat = _transpose(np.ascontiguousarray(data)).reshape(-1)
+    if not binary:
+        np.not_equal(flat, 0, out=flat.view(np.bool_))
+    return flat
 
 
 def _transpose(array: Mask) -> Mask:
@@ -308,20 +367,23 @@ def _transpose(array: Mask) -> Mask:
     return cast(Mask, cv2.transpose(array))
 
 
-def _change_positions(flat: Mask) -> Counts:
-    """Indices i >= 1 where flat[i] != flat[i - 1], ascending."""
+def _last_pixels_of_runs(flat: Mask) -> Counts:
+    """Indices i where flat[i] != flat[i + 1], ascending (every run's last pixel but the last
+    run's)."""
     n = flat.size - 1
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
-    padded = np.zeros(-(-n // 8) * 8, dtype=np.bool_)
+    padded = np.empty(-(-n // 8) * 8, dtype=np.bool_)
+    padded[n:] = False
     np.not_equal(flat[1:], flat[:-1], out=padded[:n])
     # Most masks change value rarely: find the 8-byte words holding a change first and only
-    # look inside those, which skips ~99% of the bytes of a typical object mask.
+    # look inside those, which skips ~99% of the bytes of a typical object mask. Past a few
+    # percent of such words, one plain scan is cheaper.
     words = np.flatnonzero(padded.view(np.uint64) != 0)
-    if words.size * 4 > padded.size // 8:
-        return np.flatnonzero(padded) + 1
+    if words.size * 16 > padded.size // 8:
+        return np.flatnonzero(padded)
     inner = np.flatnonzero(padded.reshape(-1, 8)[words])
-    return words[inner >> 3] * 8 + (inner & 7) + 1
+    return words[inner >> 3] * 8 + (inner & 7)
 
 
 def _size(rle: Mapping[str, Any]) -> tuple[int, int]:
