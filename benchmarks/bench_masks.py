@@ -49,13 +49,23 @@ def anchor_masks(count: int = 20) -> list[np.ndarray]:
     return masks
 
 
-def per_mask_ms(fn: Callable[[], object], masks: int, repeats: int) -> float:
-    times = []
+Work = Callable[[], object]
+
+
+def compare(ours: Work, theirs: Work, masks: int, repeats: int) -> dict[str, float]:
+    """Median ms per mask of each; the repeats alternate, so load from other processes on a
+    shared machine falls on both tools alike."""
+    times: dict[str, list[float]] = {"ours_ms": [], "pycocotools_ms": []}
+    ours()  # warm-up: first-call imports and allocations
+    theirs()
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / masks * 1e3
+        for key, fn in (("ours_ms", ours), ("pycocotools_ms", theirs)):
+            start = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - start)
+    row = {key: statistics.median(values) / masks * 1e3 for key, values in times.items()}
+    row["ratio"] = row["pycocotools_ms"] / row["ours_ms"]
+    return row
 
 
 def noise_rows(density: float, repeats: int) -> dict[str, dict[str, float]]:
@@ -69,14 +79,18 @@ def noise_rows(density: float, repeats: int) -> dict[str, dict[str, float]]:
     n = len(masks)
     label = f"random noise {density:.0%}"
     return {
-        f"{label}: encode": {
-            "ours_ms": per_mask_ms(lambda: [encode(m) for m in masks], n, repeats),
-            "pycocotools_ms": per_mask_ms(lambda: [coco.encode(m) for m in f_masks], n, repeats),
-        },
-        f"{label}: decode": {
-            "ours_ms": per_mask_ms(lambda: [decode(r) for r in ours_rles], n, repeats),
-            "pycocotools_ms": per_mask_ms(lambda: [coco.decode(r) for r in coco_rles], n, repeats),
-        },
+        f"{label}: encode": compare(
+            lambda: [encode(m) for m in masks],
+            lambda: [coco.encode(m) for m in f_masks],
+            n,
+            repeats,
+        ),
+        f"{label}: decode": compare(
+            lambda: [decode(r) for r in ours_rles],
+            lambda: [coco.decode(r) for r in coco_rles],
+            n,
+            repeats,
+        ),
     }
 
 
@@ -96,43 +110,36 @@ def main() -> int:
         assert ours["counts"] == ref["counts"].decode("ascii"), "encode differs from pycocotools"
         assert np.array_equal(decode(ours), mask), "decode differs from the mask"
 
-    def time_it(fn: Callable[[], object]) -> float:
-        return per_mask_ms(fn, n, args.repeats)
+    def both(ours: Work, theirs: Work) -> dict[str, float]:
+        return compare(ours, theirs, n, args.repeats)
 
     rows: dict[str, dict[str, float]] = {
-        "encode": {
-            "ours_ms": time_it(lambda: [encode(m) for m in c_masks]),
-            "pycocotools_ms": time_it(lambda: [coco.encode(m) for m in f_masks]),
-        },
-        "decode": {
-            "ours_ms": time_it(lambda: [decode(r) for r in ours_rles]),
-            "pycocotools_ms": time_it(lambda: [coco.decode(r) for r in coco_rles]),
-        },
-        "encode, both given C-order masks": {
-            "ours_ms": time_it(lambda: [encode(m) for m in c_masks]),
-            "pycocotools_ms": time_it(lambda: [coco.encode(np.asfortranarray(m)) for m in c_masks]),
-        },
-        "encode, both given Fortran-order masks": {
-            "ours_ms": time_it(lambda: [encode(m) for m in f_masks]),
-            "pycocotools_ms": time_it(lambda: [coco.encode(m) for m in f_masks]),
-        },
-        "decode, both returning C-order masks": {
-            "ours_ms": time_it(lambda: [decode(r) for r in ours_rles]),
-            "pycocotools_ms": time_it(
-                lambda: [np.ascontiguousarray(coco.decode(r)) for r in coco_rles]
-            ),
-        },
+        "encode": both(
+            lambda: [encode(m) for m in c_masks], lambda: [coco.encode(m) for m in f_masks]
+        ),
+        "decode": both(
+            lambda: [decode(r) for r in ours_rles], lambda: [coco.decode(r) for r in coco_rles]
+        ),
+        "encode, both given C-order masks": both(
+            lambda: [encode(m) for m in c_masks],
+            lambda: [coco.encode(np.asfortranarray(m)) for m in c_masks],
+        ),
+        "encode, both given Fortran-order masks": both(
+            lambda: [encode(m) for m in f_masks], lambda: [coco.encode(m) for m in f_masks]
+        ),
+        "decode, both returning C-order masks": both(
+            lambda: [decode(r) for r in ours_rles],
+            lambda: [np.ascontiguousarray(coco.decode(r)) for r in coco_rles],
+        ),
         # Keeping 20 fresh 2 MB results makes the kernel fault in and zero new pages for each,
         # which costs both tools alike; dropping each result at once shows the codec work alone.
-        "decode, each result dropped at once": {
-            "ours_ms": time_it(lambda: [decode(r).shape for r in ours_rles]),
-            "pycocotools_ms": time_it(lambda: [coco.decode(r).shape for r in coco_rles]),
-        },
+        "decode, each result dropped at once": both(
+            lambda: [decode(r).shape for r in ours_rles],
+            lambda: [coco.decode(r).shape for r in coco_rles],
+        ),
     }
     for density in (0.01, 0.5):
         rows.update(noise_rows(density, max(3, args.repeats // 3)))
-    for row in rows.values():
-        row["ratio"] = row["pycocotools_ms"] / row["ours_ms"]
 
     runs = [len(r["counts"]) for r in ours_rles]
     print(f"{n} masks {WIDTH}x{HEIGHT}, median of {args.repeats} repeats, ms per mask")
