@@ -12,6 +12,7 @@ from avala_desktop import __version__
 # Each module exposes register(subparsers); its parsers set `func(args) -> int`.
 COMMAND_MODULES: tuple[str, ...] = (
     "avala_desktop.cli.project_cmds",
+    "avala_desktop.cli.provider_cmds",
 )
 
 
