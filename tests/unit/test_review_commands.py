@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,20 @@ def box(x: float) -> dict:
     return {"coordinates": {"x": x, "y": 20.25, "width": 30.0, "height": 40.0}}
 
 
+def got(store: ProjectStore, annotation_id: str) -> AnnotationRecord:
+    record = store.get_annotation(annotation_id)
+    assert record is not None, annotation_id
+    return record
+
+
+def status_of(store: ProjectStore, asset_id: str) -> AssetStatus:
+    asset = store.asset(asset_id)
+    assert asset is not None, asset_id
+    return asset.status
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> ProjectStore:
+def store(tmp_path: Path) -> Iterator[ProjectStore]:
     s = ProjectStore.create(tmp_path / "proj", labels=["car", "pedestrian"])
     yield s
     s.close()
@@ -59,14 +72,14 @@ def test_accept_undo_redo(store: ProjectStore, asset_id: str) -> None:
     ann = suggestion(store, asset_id)
     stack = UndoStack()
     stack.push(AcceptCommand(store, ann.id))
-    assert store.get_annotation(ann.id).state is ReviewState.ACCEPTED
+    assert got(store, ann.id).state is ReviewState.ACCEPTED
     assert stack.undo_text == "Accept box"
     stack.undo()
-    assert fields(store.get_annotation(ann.id)) == fields(ann)
-    assert store.asset(asset_id).status is AssetStatus.PENDING_REVIEW
+    assert fields(got(store, ann.id)) == fields(ann)
+    assert status_of(store, asset_id) is AssetStatus.PENDING_REVIEW
     stack.redo()
-    assert store.get_annotation(ann.id).state is ReviewState.ACCEPTED
-    revisions = store.get_annotation(ann.id).revision
+    assert got(store, ann.id).state is ReviewState.ACCEPTED
+    revisions = got(store, ann.id).revision
     assert revisions == 4  # insert, accept, undo, redo: revisions never go back
 
 
@@ -74,7 +87,7 @@ def test_accept_keeps_edited(store: ProjectStore, asset_id: str) -> None:
     ann = suggestion(store, asset_id)
     store.update_annotation(ann.id, state="edited")
     AcceptCommand(store, ann.id).do()
-    assert store.get_annotation(ann.id).state is ReviewState.EDITED
+    assert got(store, ann.id).state is ReviewState.EDITED
 
 
 @pytest.mark.parametrize("start", ["pending", "accepted", "edited"])
@@ -85,12 +98,12 @@ def test_reject_undo_restores_state_and_geometry(
                                   geometry=box(3.125))
     cmd = RejectCommand(store, ann.id)
     cmd.do()
-    assert store.get_annotation(ann.id).state is ReviewState.REJECTED
+    assert got(store, ann.id).state is ReviewState.REJECTED
     assert store.annotations(asset_id) == []  # rejected ones are hidden by default
     cmd.undo()
-    assert fields(store.get_annotation(ann.id)) == fields(ann)
+    assert fields(got(store, ann.id)) == fields(ann)
     cmd.do()
-    assert store.get_annotation(ann.id).state is ReviewState.REJECTED
+    assert got(store, ann.id).state is ReviewState.REJECTED
     assert cmd.text == "Delete box"
 
 
@@ -100,22 +113,22 @@ def test_edit_suggestion_makes_it_edited_and_undo_restores(
     ann = suggestion(store, asset_id)
     stack = UndoStack()
     stack.push(EditGeometryCommand(store, ann.id, box(50.0)))
-    after = store.get_annotation(ann.id)
+    after = got(store, ann.id)
     assert after.state is ReviewState.EDITED and after.geometry == box(50.0)
     assert after.confidence == 0.77 and after.origin.value == "model"  # origin kept
     stack.undo()
-    assert fields(store.get_annotation(ann.id)) == fields(ann)
+    assert fields(got(store, ann.id)) == fields(ann)
     stack.redo()
-    assert fields(store.get_annotation(ann.id)) == fields(after)
+    assert fields(got(store, ann.id)) == fields(after)
 
 
 def test_edit_accepted_suggestion_becomes_edited(store: ProjectStore, asset_id: str) -> None:
     ann = store.set_state(suggestion(store, asset_id).id, "accepted")
     cmd = EditGeometryCommand(store, ann.id, box(1.0))
     cmd.do()
-    assert store.get_annotation(ann.id).state is ReviewState.EDITED
+    assert got(store, ann.id).state is ReviewState.EDITED
     cmd.undo()
-    assert store.get_annotation(ann.id).state is ReviewState.ACCEPTED
+    assert got(store, ann.id).state is ReviewState.ACCEPTED
 
 
 def test_edit_human_stays_accepted(store: ProjectStore, asset_id: str) -> None:
@@ -124,11 +137,11 @@ def test_edit_human_stays_accepted(store: ProjectStore, asset_id: str) -> None:
     cmd = EditGeometryCommand(store, human.id, {"points": [[1, 1], [5, 1], [5, 5], [1, 5]]},
                               text="Move vertex")
     cmd.do()
-    record = store.get_annotation(human.id)
+    record = got(store, human.id)
     assert record.state is ReviewState.ACCEPTED and len(record.geometry["points"]) == 4
     assert cmd.text == "Move vertex"
     cmd.undo()
-    assert store.get_annotation(human.id).geometry == {"points": [[0, 0], [4, 0], [4, 4]]}
+    assert got(store, human.id).geometry == {"points": [[0, 0], [4, 0], [4, 4]]}
 
 
 def test_drag_merges_into_one_step(store: ProjectStore, asset_id: str) -> None:
@@ -146,27 +159,27 @@ def test_drag_merges_into_one_step(store: ProjectStore, asset_id: str) -> None:
     assert len(stack) == 5
     for _ in range(3):
         stack.undo()
-    assert store.get_annotation(ann.id).geometry == box(20.0)
-    assert store.get_annotation(other.id).geometry == box(99.0)
+    assert got(store, ann.id).geometry == box(20.0)
+    assert got(store, other.id).geometry == box(99.0)
     stack.undo()
-    assert store.get_annotation(ann.id).geometry == box(14.0)
+    assert got(store, ann.id).geometry == box(14.0)
     stack.undo()
-    assert fields(store.get_annotation(ann.id)) == fields(ann)  # the whole drag in one undo
+    assert fields(got(store, ann.id)) == fields(ann)  # the whole drag in one undo
     assert not stack.can_undo
     stack.redo()
-    assert store.get_annotation(ann.id).geometry == box(14.0)
-    assert store.get_annotation(ann.id).state is ReviewState.EDITED
+    assert got(store, ann.id).geometry == box(14.0)
+    assert got(store, ann.id).state is ReviewState.EDITED
 
 
 def test_relabel(store: ProjectStore, asset_id: str) -> None:
     ann = suggestion(store, asset_id)
     cmd = RelabelCommand(store, ann.id, "pedestrian")
     cmd.do()
-    record = store.get_annotation(ann.id)
+    record = got(store, ann.id)
     assert (record.label, record.state) == ("pedestrian", ReviewState.EDITED)
     assert cmd.text == "Relabel box as pedestrian"
     cmd.undo()
-    assert fields(store.get_annotation(ann.id)) == fields(ann)
+    assert fields(got(store, ann.id)) == fields(ann)
 
 
 def test_create_undo_redo_same_id(store: ProjectStore, asset_id: str) -> None:
@@ -174,20 +187,21 @@ def test_create_undo_redo_same_id(store: ProjectStore, asset_id: str) -> None:
     cmd = CreateAnnotationCommand(store, asset_id, "polyline", "car",
                                   {"points": [[0.5, 0.5], [9.5, 3.0]]})
     stack.push(cmd)
-    created = store.get_annotation(cmd.annotation_id)
+    assert cmd.annotation_id is not None
+    created = got(store, cmd.annotation_id)
     assert created.state is ReviewState.ACCEPTED and created.origin.value == "human"
     assert stack.undo_text == "Draw polyline"
     stack.push(EditGeometryCommand(store, created.id, {"points": [[1, 1], [2, 2], [3, 3]]}))
     stack.undo()
     stack.undo()
     assert store.get_annotation(created.id) is None
-    assert store.asset(asset_id).status is AssetStatus.UNLABELED
+    assert status_of(store, asset_id) is AssetStatus.UNLABELED
     stack.redo()
-    again = store.get_annotation(created.id)
+    again = got(store, created.id)
     assert fields(again) == fields(created) and again.created_at == created.created_at
     assert again.revision > 3  # fresh revision, never a reused one
     stack.redo()
-    assert store.get_annotation(created.id).geometry == {"points": [[1, 1], [2, 2], [3, 3]]}
+    assert got(store, created.id).geometry == {"points": [[1, 1], [2, 2], [3, 3]]}
 
 
 def test_accept_all_is_one_step(store: ProjectStore, asset_id: str) -> None:
@@ -197,17 +211,17 @@ def test_accept_all_is_one_step(store: ProjectStore, asset_id: str) -> None:
     stack = UndoStack()
     cmd = AcceptAllCommand(store, [a.id for a in anns])
     stack.push(cmd)
-    states = [store.get_annotation(a.id).state for a in anns]
+    states = [got(store, a.id).state for a in anns]
     assert states == [ReviewState.REJECTED, ReviewState.EDITED] + [ReviewState.ACCEPTED] * 3
     assert sorted(cmd.accepted_ids) == sorted(a.id for a in anns[2:])
     assert stack.undo_text == "Accept 5 suggestions"
     store.submit_asset(asset_id)  # nothing pending any more
     store.unsubmit_asset(asset_id)
     stack.undo()
-    states = [store.get_annotation(a.id).state for a in anns]
+    states = [got(store, a.id).state for a in anns]
     assert states == [ReviewState.REJECTED, ReviewState.EDITED] + [ReviewState.PENDING] * 3
     stack.redo()
-    assert store.asset(asset_id).status is AssetStatus.REVIEWED
+    assert status_of(store, asset_id) is AssetStatus.REVIEWED
 
 
 def test_new_push_drops_redo_tail(store: ProjectStore, asset_id: str) -> None:
@@ -242,4 +256,4 @@ def test_invalid_geometry_refused_before_anything_is_written(
     ann = suggestion(store, asset_id)
     with pytest.raises(ValueError):
         EditGeometryCommand(store, ann.id, {"coordinates": {"x": float("inf")}})
-    assert fields(store.get_annotation(ann.id)) == fields(ann)
+    assert fields(got(store, ann.id)) == fields(ann)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from avala_desktop.core.store import (
     Origin,
     ProjectStore,
     ReviewState,
+    Run,
     RunAssetResult,
     RunAssetStatus,
     RunState,
@@ -21,8 +23,20 @@ from avala_desktop.core.store import (
 BOX = {"coordinates": {"x": 1.0, "y": 2.0, "width": 3.0, "height": 4.0}}
 
 
+def run_of(store: ProjectStore, run_id: str) -> Run:
+    run = store.get_run(run_id)
+    assert run is not None, run_id
+    return run
+
+
+def resumable_id(store: ProjectStore, provider_id: str | None = None) -> str:
+    run = store.latest_resumable_run(provider_id)
+    assert run is not None
+    return run.id
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> ProjectStore:
+def store(tmp_path: Path) -> Iterator[ProjectStore]:
     s = ProjectStore.create(tmp_path / "proj", labels=["car", "pedestrian"])
     s.add_assets([AssetSpec(f"img{i}.png", "image", 100, 100) for i in range(3)])
     yield s
@@ -38,7 +52,7 @@ def test_create_get_update_run(store: ProjectStore) -> None:
     run = store.create_run("prov1", "Local model", threshold=0.6, scope=["ast_a"], concurrency=2)
     assert run.id.startswith("run_") and run.state is RunState.RUNNING
     assert store.get_run(run.id) == run
-    assert store.get_run(run.id).scope == ["ast_a"]
+    assert run_of(store, run.id).scope == ["ast_a"]
     done = store.update_run(run.id, state="completed", counters={"ok": 3, "failed": 0})
     assert done.state is RunState.COMPLETED and done.finished_at is not None
     assert done.counters == {"ok": 3, "failed": 0}
@@ -128,7 +142,7 @@ def test_failures_and_processed_ids(store: ProjectStore) -> None:
     assert store.processed_asset_ids(run.id, statuses=["failed"]) == {b}
     failed = {e.asset_id: e for e in store.run_assets(run.id)}[b]
     assert failed.result.status is RunAssetStatus.FAILED
-    assert failed.result.category == "timeout" and "30 s" in failed.result.message
+    assert failed.result.category == "timeout" and "30 s" in (failed.result.message or "")
     # a retry that succeeds overwrites the failure
     store.replace_pending_suggestions(b, "prov1", run.id, [_suggestion()], RunAssetResult())
     assert store.processed_asset_ids(run.id, statuses=["failed"]) == set()
@@ -138,14 +152,14 @@ def test_latest_resumable_run(store: ProjectStore) -> None:
     assert store.latest_resumable_run() is None
     old = store.create_run("prov1", "One")
     store.update_run(old.id, state="cancelled")
-    assert store.latest_resumable_run("prov1").id == old.id
+    assert resumable_id(store, "prov1") == old.id
     assert store.latest_resumable_run("prov2") is None
     newer = store.create_run("prov1", "One")
     store.update_run(newer.id, state="completed")
     assert store.latest_resumable_run("prov1") is None  # the old cancelled one is superseded
     killed = store.create_run("prov2", "Two")  # never finished: its process died
-    assert store.latest_resumable_run().id == killed.id
-    assert store.latest_resumable_run("prov2").id == killed.id
+    assert resumable_id(store, ) == killed.id
+    assert resumable_id(store, "prov2") == killed.id
     assert [r.id for r in store.runs()] == [killed.id, newer.id, old.id]
 
 

@@ -52,7 +52,7 @@ class AssetsMixin(StoreBase):
                 raise ValueError(
                     f"{spec.path}: a frame index is required for video frames and only for them"
                 )
-            path = self._stored_path(spec.video_source if spec.video_source else spec.path)
+            path = self.stored_path(spec.video_source if spec.video_source else spec.path)
             key = _source_key(path, spec.frame_index)
             if key in seen:
                 continue

@@ -202,7 +202,7 @@ class StoreBase:
         """The project folder (absolute)."""
         return self._root
 
-    def _stored_path(self, path: PurePath | str) -> str:
+    def stored_path(self, path: PurePath | str) -> str:
         """Relative to the project folder when inside it, else absolute; always posix form."""
         p = Path(path)
         absolute = Path(os.path.abspath(p if p.is_absolute() else self._root / p))
