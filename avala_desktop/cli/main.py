@@ -13,6 +13,7 @@ from avala_desktop import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "avala_desktop.cli.project_cmds",
     "avala_desktop.cli.provider_cmds",
+    "avala_desktop.cli.serve_model_cmd",
 )
 
 
