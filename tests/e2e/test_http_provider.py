@@ -15,6 +15,7 @@ import sys
 import threading
 import tracemalloc
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -345,6 +346,31 @@ def test_gzip_bomb_is_stopped_at_the_cap_without_inflating_it(certs: ServerCerts
     assert info.value.category is FailureCategory.TOO_LARGE
     # 64 MiB would have been held had the body been inflated whole; the cap is 1 MiB.
     assert peak < 8 * MiB, peak
+
+
+def test_one_client_serves_many_threads_over_a_bounded_pool(
+    server: ModelServer, certs: ServerCerts
+) -> None:
+    config = HttpProviderConfig(name="m", url=server.url("/predict"), ca_bundle=certs.ca_pem)
+    request = InferenceRequest(
+        asset_id="a1",
+        asset_url="https://127.0.0.1:9/assets/a1",
+        asset_type=AssetType.IMAGE,
+        width=4,
+        height=4,
+        labels=["object"],
+    )
+    server.fetch_assets = False
+    with HttpClient(config, pool_size=4) as client, ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(lambda _: client.infer(request, AssetPayload(b"", "image/png")), range(40))
+        )
+    assert {r.status for r in results} == {200}
+    assert all(json.loads(r.body)["annotations"] for r in results)
+    assert len(server.requests) == 40
+    # Kept-alive connections were reused: never more than one per worker thread.
+    ports = {r.client_port for r in server.requests}
+    assert 1 <= len(ports) <= 4, ports
 
 
 def test_cancel_returns_promptly_and_records_nothing(

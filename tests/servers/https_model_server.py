@@ -20,6 +20,7 @@ Server::
         server.url("/predict", host="localhost")
         server.requests                                       # list[RecordedRequest], in order
         server.requests_to("/predict")
+        {r.client_port for r in server.requests}              # the connections the client used
 
 Responders (each `Callable[[ScriptHandler, RecordedRequest], None]`):
 
@@ -108,6 +109,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     received_at: float
+    client_port: int = 0  # distinct ports = distinct connections (pooling shows here)
     asset_bytes: bytes | None = None
     asset_error: str | None = None
     json: Any = field(default=None)
@@ -144,6 +146,7 @@ class ScriptHandler(http.server.BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             received_at=time.monotonic(),
+            client_port=int(self.client_address[1]),
         )
         try:
             record.json = json.loads(body) if body else None
