@@ -29,6 +29,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -49,6 +50,8 @@ _ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/([\w+=,.@/-]{1,512
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 MiB = 1024 * 1024
+# Validation context key: the configuration comes from providers.json, not from a person.
+STORED_CONTEXT = "stored"
 
 
 def new_provider_id() -> str:
@@ -152,11 +155,14 @@ class HttpProviderConfig(_ProviderBase):
 
     @field_validator("ca_bundle")
     @classmethod
-    def _ca_bundle(cls, value: Path | None) -> Path | None:
+    def _ca_bundle(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is None:
             return None
         value = value.expanduser().resolve()
-        if not value.is_file():
+        # Checked when an admin enters it, not when the registry loads: a CA file moved later
+        # must fail that provider's requests (with this path named), not hide every provider.
+        stored = bool(info.context and info.context.get(STORED_CONTEXT))
+        if not stored and not value.is_file():
             raise ValueError(
                 f"CA bundle {value} does not exist: give the path of a PEM file with the "
                 "certificate authority that signed the server's certificate"
@@ -320,8 +326,12 @@ _CONFIG_ADAPTER: TypeAdapter[HttpProviderConfig | SageMakerProviderConfig] = Typ
 )
 
 
-def parse_provider_config(data: Mapping[str, Any]) -> HttpProviderConfig | SageMakerProviderConfig:
-    return _CONFIG_ADAPTER.validate_python(dict(data))
+def parse_provider_config(
+    data: Mapping[str, Any], *, stored: bool = False
+) -> HttpProviderConfig | SageMakerProviderConfig:
+    """Validate a configuration; `stored=True` for one read back from providers.json."""
+    context = {STORED_CONTEXT: True} if stored else None
+    return _CONFIG_ADAPTER.validate_python(dict(data), context=context)
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -453,7 +463,7 @@ class ProviderRegistry:
             items = data["providers"] if isinstance(data, dict) else None
             if not isinstance(items, builtins.list):
                 raise ValueError("expected an object with a 'providers' list")
-            return [parse_provider_config(item) for item in items]
+            return [parse_provider_config(item, stored=True) for item in items]
         except (ValueError, KeyError, TypeError, ValidationError) as exc:
             detail = (
                 describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)

@@ -537,3 +537,19 @@ def test_real_cli_subprocess_exit_codes(
     assert TOKEN not in good.stdout + good.stderr + bad.stdout + bad.stderr
     code, listing, _ = cli(capsys, "provider", "list")
     assert code == 0 and "failed (auth)" in listing  # the subprocess recorded its result
+
+
+def test_moved_ca_bundle_fails_that_provider_only(
+    capsys: pytest.CaptureFixture[str], server: ModelServer, certs: ServerCerts, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "ca-copy.pem"
+    bundle.write_bytes(certs.ca_pem.read_bytes())
+    add(capsys, "pinned", server.url("/predict"), ca=bundle)
+    add(capsys, "other", server.url("/predict"), ca=certs.ca_pem)
+    bundle.unlink()
+    code, out, _ = cli(capsys, "provider", "list")
+    assert code == 0 and "pinned" in out and "other" in out
+    code, result = provider_test(capsys, "pinned")
+    assert code == 1 and result["category"] == "config"
+    assert f"The CA bundle {bundle} cannot be read" in result["message"]
+    assert provider_test(capsys, "other")[0] == 0
