@@ -111,12 +111,12 @@ def block_features(image: Pixels) -> FloatArray:
     if ncy < 2 or ncx < 2:
         return np.zeros((0, 0, BLOCK_LEN), dtype=np.float32)
     binned = _orientation_maps(image)[: ncy * CELL, : ncx * CELL]
-    cells = binned.reshape(ncy, CELL, ncx, CELL, NBINS).transpose(0, 2, 1, 3, 4)
-    cells = cells.reshape(ncy, ncx, CELL * CELL, NBINS)
+    # (pixel-in-cell, cell y, cell x, bin) as one matrix, so the weighting is a single GEMM.
+    cells = binned.reshape(ncy, CELL, ncx, CELL, NBINS).transpose(1, 3, 0, 2, 4)
+    cells = np.ascontiguousarray(cells).reshape(CELL * CELL, ncy * ncx * NBINS)
     kernels = _quadrant_kernels().reshape(16, CELL * CELL)
     # per_cell[k, y, x, bin]: cell (y, x) weighted as quadrant/cell combination k
-    per_cell = np.einsum("kp,yxpn->kyxn", kernels, cells, optimize=True)
-    per_cell = per_cell.reshape(2, 2, 2, 2, ncy, ncx, NBINS)
+    per_cell = (kernels @ cells).reshape(2, 2, 2, 2, ncy, ncx, NBINS)
     nby, nbx = ncy - 1, ncx - 1
     blocks = np.zeros((nby, nbx, 2, 2, NBINS), dtype=np.float32)
     for qy in range(2):
@@ -137,7 +137,10 @@ def window_scores(features: FloatArray) -> FloatArray:
     if ny <= 0 or nx <= 0:
         return np.zeros((0, 0), dtype=np.float32)
     # per_block[y, x, by, bx] = features[y, x] . weights[by, bx]
-    per_block = np.tensordot(features, weights, axes=([2], [2]))
+    flat_w = weights.reshape(BLOCKS_Y * BLOCKS_X, BLOCK_LEN)
+    per_block = (features.reshape(nby * nbx, BLOCK_LEN) @ flat_w.T).reshape(
+        nby, nbx, BLOCKS_Y, BLOCKS_X
+    )
     scores = np.full((ny, nx), bias, dtype=np.float32)
     for by in range(BLOCKS_Y):
         for bx in range(BLOCKS_X):
