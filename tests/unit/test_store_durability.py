@@ -128,3 +128,37 @@ def test_sigkill_mid_burst_loses_nothing_committed(
             assert len(pending) == BATCH
             # the last reported batch for that asset, or a later one that also committed
             assert min(p.geometry["seq"] for p in pending) >= i * 100
+
+
+WRITER = r"""
+import sys
+from avala_desktop.core.store import ProjectStore
+
+store = ProjectStore.open(sys.argv[1])
+asset = store.assets()[0].id
+for i in range(60):
+    ann = store.insert_annotation(asset, "classification", "car", {"writer": sys.argv[2]})
+    store.set_state(ann.id, "rejected")  # a read-modify-write: needs the write lock up front
+    store.annotations(asset, include_rejected=True)
+print("done", flush=True)
+"""
+
+
+def test_two_processes_write_at_once_without_lock_errors(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    with ProjectStore.create(project) as store:
+        store.add_assets([AssetSpec("a.png", "image", 8, 8)])
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(project), name],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name in ("gui", "cli")
+    ]
+    outputs = [w.communicate(timeout=120) for w in writers]
+    for writer, (out, err) in zip(writers, outputs, strict=True):
+        assert writer.returncode == 0, err
+        assert out.strip() == "done"
+    with ProjectStore.open(project) as store:
+        anns = store.annotations(store.assets()[0].id, include_rejected=True)
+    assert len(anns) == 120
+    assert {a.geometry["writer"] for a in anns} == {"gui", "cli"}
+    assert all(a.state is ReviewState.REJECTED and a.revision == 2 for a in anns)

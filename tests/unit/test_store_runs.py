@@ -171,3 +171,23 @@ def test_run_changes_notify(store: ProjectStore) -> None:
     store.replace_pending_suggestions(asset, "prov1", run.id, [_suggestion()], RunAssetResult())
     kinds = [k for k, _ in seen]
     assert kinds.count(RUNS) == 2 and "annotations" in kinds and "assets" in kinds
+
+
+def test_submitted_asset_is_skipped_by_runs(store: ProjectStore) -> None:
+    asset = store.assets()[0].id
+    store.submit_asset(asset)
+    run = store.create_run("prov1", "One")
+    assert store.replace_pending_suggestions(
+        asset, "prov1", run.id, [_suggestion()], RunAssetResult()
+    ) == []
+    assert store.annotations(asset) == []
+    (entry,) = store.run_assets(run.id)
+    assert entry.result.status is RunAssetStatus.SKIPPED
+    assert "submitted" in (entry.result.message or "")
+    assert status_of_asset(store, asset) == "submitted"
+
+
+def status_of_asset(store: ProjectStore, asset_id: str) -> str:
+    asset = store.asset(asset_id)
+    assert asset is not None
+    return asset.status.value

@@ -28,7 +28,8 @@ from avala_desktop.core.store.records import (
 
 
 def _source_key(path: str, frame_index: int | None) -> str:
-    return path if frame_index is None else f"{path}#{frame_index}"
+    # Distinct prefixes, so no file name can collide with a video frame's key.
+    return f"file:{path}" if frame_index is None else f"frame:{frame_index}:{path}"
 
 
 class AssetsMixin(StoreBase):

@@ -174,6 +174,8 @@ class RunsMixin(AnnotationsMixin):
         result in the run. Accepted, edited, rejected and human annotations are untouched.
 
         The stored `kept` is the number of suggestions stored, whatever `result.kept` says.
+        A submitted asset is left alone (a submitted task never has pending suggestions): the
+        run records it as `skipped` with the reason, and the call returns an empty list.
         """
         now = utcnow()
         records = []
@@ -200,9 +202,16 @@ class RunsMixin(AnnotationsMixin):
             )
         ann = schema.annotations
         with self._db.write() as tx:
-            self._require_asset(tx.conn, asset_id)
+            submitted = self._submitted(tx.conn, asset_id)
             if self._fetch_run(tx.conn, run_id) is None:
                 raise _run_missing(run_id)
+            if submitted:
+                skipped = RunAssetResult(
+                    status=RunAssetStatus.SKIPPED,
+                    message="The asset is already submitted; reopen it to auto-label it again.",
+                )
+                self._upsert_run_asset(tx, run_id, asset_id, skipped)
+                return []
             stale = (
                 ann.c.asset_id == asset_id,
                 ann.c.provider_id == provider_id,
@@ -220,6 +229,13 @@ class RunsMixin(AnnotationsMixin):
             tx.changed(ANNOTATIONS, *removed, *(r.id for r in records))
             tx.changed(ASSETS, asset_id)
         return records
+
+    def _submitted(self, conn: Connection, asset_id: str) -> bool:
+        table = schema.assets
+        row = conn.execute(select(table.c.submitted_at).where(table.c.id == asset_id)).first()
+        if row is None:
+            raise NotFoundError(f"There is no asset {asset_id} in this project.")
+        return row.submitted_at is not None
 
     def record_asset_result(self, run_id: str, asset_id: str, result: RunAssetResult) -> None:
         """Record what became of one asset in a run, without touching its annotations."""

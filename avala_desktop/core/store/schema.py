@@ -83,7 +83,7 @@ assets = Table(
     "assets",
     metadata,
     Column("id", String(40), primary_key=True),
-    # path for files, path + "#" + frame index for video frames: what makes re-adding idempotent
+    # "file:<path>" or "frame:<index>:<path>": what makes adding the same file again a no-op
     Column("source_key", Text, nullable=False, unique=True),
     Column("path", Text, nullable=False),
     Column("type", String(20), nullable=False),
