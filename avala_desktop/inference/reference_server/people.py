@@ -31,6 +31,9 @@ HIT_THRESHOLD = 0.5
 MAX_PEOPLE = 50
 # Smaller images than the 64x128 window are upscaled so a small person can still be found.
 MIN_SIDE_FOR_DETECTION = 160
+# The pyramid's cost grows with the pixel count; a person under ~50 px tall at this size is
+# below what a 64x128 window finds anyway.
+MAX_SIDE_FOR_DETECTION = 800
 
 
 @dataclass(frozen=True)
@@ -100,10 +103,13 @@ def detect_people(asset: LoadedAsset) -> list[PersonBox]:
     """People in original-image pixels, clipped to the image."""
     image = asset.require_image()
     up = 1.0
-    shortest = min(image.shape[:2])
+    shortest, longest = min(image.shape[:2]), max(image.shape[:2])
     if shortest < MIN_SIDE_FOR_DETECTION:
         up = MIN_SIDE_FOR_DETECTION / shortest
         image = cv2.resize(image, None, fx=up, fy=up, interpolation=cv2.INTER_LINEAR)
+    elif longest > MAX_SIDE_FOR_DETECTION:
+        up = MAX_SIDE_FOR_DETECTION / longest
+        image = cv2.resize(image, None, fx=up, fy=up, interpolation=cv2.INTER_AREA)
     groups = group_detections(hog.detect_multiscale(image, hit_threshold=HIT_THRESHOLD))[
         :MAX_PEOPLE
     ]
