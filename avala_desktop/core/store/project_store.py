@@ -7,8 +7,8 @@ when it returns. Listeners subscribed with `subscribe` hear `(kind, ids)` after 
 thread that wrote; a GUI hands them over to its own thread.
 
 The API, by part (see each method's docstring):
-- project: `create`, `open`, `is_project`, `close`, `root`, `db_path`, `project`, `subscribe`,
-  `status_summary`
+- project: `create`, `open`, `is_project`, `close`, `root`, `db_path`, `stored_path`,
+  `project`, `subscribe`, `status_summary`
 - labels: `labels`, `label_names`, `set_labels`, `add_label`
 - assets (asset_ops): `add_assets`, `assets`, `asset`, `asset_count`, `asset_abspath`,
   `submit_asset`, `unsubmit_asset`
