@@ -280,6 +280,12 @@ ANNOTATION_CASES: list[AnnotationCase] = [
         "rle run lengths add up to 10 pixels",
     ),
     AnnotationCase(
+        "mask-run-too-long",
+        rle([HEIGHT, WIDTH], [0, _FULL + 5]),
+        _MASK,
+        "rle has a run of 307205 pixels, but a [480, 640] mask has 307200",
+    ),
+    AnnotationCase(
         "mask-counts-negative",
         rle([HEIGHT, WIDTH], [5, -5, _FULL]),
         _MASK,

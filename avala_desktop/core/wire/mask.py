@@ -76,13 +76,6 @@ def _string_counts(value: str) -> Counts:
         fail(str(error))
 
 
-def _total(counts: Counts, pixels: int) -> int:
-    # Bounding each count first keeps the int64 sum from overflowing.
-    if counts.size and int(counts.max()) > pixels:
-        return int(counts.max())
-    return int(counts.sum())
-
-
 def read_rle(value: Any, ctx: WireContext) -> Rle:
     if isinstance(value, str):
         if ctx.width is None or ctx.height is None:
@@ -116,8 +109,15 @@ def read_rle(value: Any, ctx: WireContext) -> Rle:
         counts = _list_counts(counts_value)
     else:
         fail(f"rle counts must be a string or a list of run lengths, got {describe(counts_value)}")
-    total = _total(counts, height * width)
-    if total != height * width:
+    pixels = height * width
+    # Bounding each count first keeps the int64 sum below from overflowing.
+    if counts.size and int(counts.max()) > pixels:
+        fail(
+            f"rle has a run of {int(counts.max())} pixels, but a [{height}, {width}] mask has "
+            f"{pixels}"
+        )
+    total = int(counts.sum())
+    if total != pixels:
         fail(
             f"rle run lengths add up to {total} pixels, but a [{height}, {width}] mask has "
             f"{height * width}"
