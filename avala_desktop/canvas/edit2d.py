@@ -205,10 +205,12 @@ class SelectTool(CanvasTool):
         if key == Qt.Key.Key_Escape and self._drag is not None:
             self.cancel()
             return True
-        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.active_vertex is not None:
-            item = self.host.scene.get(self.active_vertex[0])
-            if item is not None and item.type in MIN_POINTS:
-                self._delete_vertex(item, self.active_vertex[1])
+        vertex = self.active_vertex
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and vertex is not None \
+                and vertex[0] in self.host.scene.selection:
+            item = self.host.scene.get(vertex[0])
+            if item is not None and item.type in MIN_POINTS and vertex[1] < len(item.points):
+                self._delete_vertex(item, vertex[1])
                 return True
         steps = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1),
                  Qt.Key.Key_Down: (0, 1)}

@@ -2,7 +2,8 @@
 
 What makes it fast:
 - Qt objects (QRectF, QPolygonF) are made once per item, not per frame; captions are sprites
-  of a caption atlas, so drawing one is a small image copy (captions.py).
+  of a caption atlas, so drawing one is a small image copy (captions.py); where captions
+  would pile up, one per screen cell is drawn.
 - A *render list* groups the unselected shapes by kind and pen; it is rebuilt only when the
   scene changes (``SceneModel.version``), so a frame sets each pen once, draws all boxes of a
   colour in one ``drawRects`` call and runs a tight loop over prepared polygons.
@@ -178,13 +179,19 @@ class ShapePainter:
         x = np.floor(rl.cap_anchor[idx, 0] * s + view.ox).astype(np.intp)
         y = np.floor(rl.cap_anchor[idx, 1] * s + view.oy).astype(np.intp) - h
         y = np.where(y < 0, y + h + 1, y)  # no room above the shape: inside its top edge
+        # Declutter: one caption per screen cell (the topmost shape's), so a dense scene at
+        # fit zoom shows readable captions instead of a wall of overlapping text.
+        cell = (x // st.CAPTION_CELL_PX) + (y // (2 * self.atlas.height)) * 1_000_000
+        _, first_from_top = np.unique(cell[::-1], return_index=True)
+        chosen = np.sort(cell.size - 1 - first_from_top)
+        x, y, sprites = x[chosen], y[chosen], sprites[chosen]
         p.setTransform(QTransform())
         atlas = self.atlas.image
         draw = p.drawImage
         for xi, yi, (sx, sy, sw, sh) in zip(x.tolist(), y.tolist(), sprites.tolist(),
                                             strict=True):
             draw(xi, yi, atlas, sx, sy, sw, sh)
-        stats.captions += int(idx.size)
+        stats.captions += int(chosen.size)
 
     def _render_list(self, scene: SceneModel) -> _RenderList:
         key = (id(scene), scene.version)
@@ -299,7 +306,9 @@ class ShapePainter:
             return
         s = view.scale
         if prescaled:
-            small = self.overlays.scaled(item.id, image, s)
+            dpr = p.device().devicePixelRatioF()
+            small = self.overlays.scaled(item.id, image, s * dpr)
+            small.setDevicePixelRatio(dpr)
             p.setTransform(QTransform())
             p.drawImage(round(x0 * s + view.ox), round(y0 * s + view.oy), small)
         else:

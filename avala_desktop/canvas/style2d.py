@@ -18,6 +18,7 @@ HIT_TOLERANCE_PX = 6.0  # how far from an outline or handle a click still picks 
 CAPTION_MIN_SHAPE_PX = 24.0  # shapes smaller than this on screen get no caption
 TINY_SHAPE_PX = 3.0  # shapes smaller than this on screen are drawn as their bounding rect
 CAPTION_FONT_PX = 11
+CAPTION_CELL_PX = 110  # width of the screen cells (two captions high) that hold one caption
 BADGE_MARGIN_PX = 6.0
 
 BACKGROUND = QColor(38, 40, 44)

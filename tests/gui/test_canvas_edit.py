@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from avala_desktop.core.masks import rle
 from tests.gui.test_canvas_support import (
@@ -201,6 +203,51 @@ def test_delete_key_removes_the_chosen_vertex(qtbot: Any) -> None:
     click(canvas, 20, 100)
     assert key(canvas, Qt.Key.Key_Delete)  # handled, but a polyline keeps two points
     assert len(edits.calls) == 1
+
+
+def test_delete_key_ignores_a_vertex_of_a_shape_no_longer_selected(qtbot: Any) -> None:
+    canvas = make_canvas(qtbot)
+    edits = Recorder(canvas.geometryEdited)
+    canvas.set_items([poly("quad", [[50, 50], [150, 50], [150, 150], [50, 150]])])
+    canvas.set_selection(["quad"])
+    click(canvas, 150, 150)  # choose a vertex
+    click(canvas, 350, 250)  # then click away: nothing selected
+    assert not key(canvas, Qt.Key.Key_Delete)  # left to the main window
+    assert edits.calls == []
+
+
+class KeyRecordingWindow(QWidget):
+    """Stands in for the main window: takes the keys the canvas leaves to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: list[int] = []
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        self.keys.append(event.key())
+        event.accept()
+
+    def focusNextPrevChild(self, forward: bool) -> bool:
+        return False
+
+
+def test_tab_reaches_the_main_window_and_the_canvas_keeps_focus(qtbot: Any) -> None:
+    window = KeyRecordingWindow()
+    qtbot.addWidget(window)
+    layout = QVBoxLayout(window)
+    canvas = make_canvas(qtbot, parent=window)
+    layout.addWidget(canvas)
+    layout.addWidget(QLineEdit())  # somewhere Tab could otherwise move the focus to
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    canvas.setFocus()
+    qtbot.waitUntil(canvas.hasFocus, timeout=2000)
+    key(canvas, Qt.Key.Key_Tab)
+    key(canvas, Qt.Key.Key_Backtab, SHIFT)
+    key(canvas, Qt.Key.Key_A)
+    assert window.keys == [Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_A]
+    assert canvas.hasFocus()
 
 
 def test_escape_abandons_a_drag(qtbot: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPixmap
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from avala_desktop.canvas.shapes2d import CanvasItem
 from avala_desktop.canvas.view2d import Canvas2D
@@ -21,9 +21,11 @@ GREEN = "#00ff00"
 
 
 def make_canvas(qtbot: Any, width: int = 400, height: int = 300,
-                image_size: tuple[int, int] | None = None) -> Canvas2D:
-    canvas = Canvas2D()
-    qtbot.addWidget(canvas)
+                image_size: tuple[int, int] | None = None,
+                parent: QWidget | None = None) -> Canvas2D:
+    canvas = Canvas2D(parent)
+    if parent is None:  # a parent owns (and deletes) its canvas itself
+        qtbot.addWidget(canvas)
     canvas.resize(width, height)
     iw, ih = image_size or (width, height)
     image = QImage(iw, ih, QImage.Format.Format_RGB32)
