@@ -367,20 +367,22 @@ def test_serve_model_command_prints_the_url_and_stops_on_interrupt() -> None:
         text=True,
         env=env,
     )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
         assert line.startswith("Reference model server listening on http://127.0.0.1:"), line
         url = line.split(" on ", 1)[1].split()[0]
         assert "bearer token required" in line
-        assert requests.get(url + "/ping", timeout=10).status_code == 200
-        assert requests.post(url + "/predict", json={}, timeout=10).status_code == 401
+        assert requests.get(url + "/ping", timeout=30).status_code == 200
+        assert requests.post(url + "/predict", json={}, timeout=30).status_code == 401
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err
+            out, err = proc.communicate()
+            pytest.fail(f"serve-model did not stop on SIGINT; stderr: {err[-2000:]}")
+    assert proc.returncode == 0, f"stdout: {line}{out}\nstderr: {err[-2000:]}"
     assert "stopped" in out
 
 
