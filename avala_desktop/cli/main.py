@@ -42,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: the reader went away, which is not an error.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ import sys
 import threading
 from typing import Any
 
-from avala_desktop.inference.reference_server import ReferenceModelServer
-
 EXIT_OK = 0
 EXIT_ERROR = 2
 
@@ -72,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
         print("serve-model: --tls-key needs --tls-cert", file=sys.stderr)
         return EXIT_ERROR
     try:
+        # Imported here: the server pulls in open3d, which would slow every other verb.
+        from avala_desktop.inference.reference_server import ReferenceModelServer
+
         server = ReferenceModelServer(
             host=args.host,
             port=args.port,
