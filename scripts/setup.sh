@@ -31,6 +31,7 @@ fi
 stamp=.venv/.avala-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing avala-desktop and its dependencies into .venv"
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  # This machine's pip config names local mirrors that may be absent; their warnings are noise.
+  .venv/bin/python -m pip install -q -e ".[dev]" 2> >(grep -v "is ignored: it is neither" >&2)
   touch "$stamp"
 fi
