@@ -71,16 +71,16 @@ class ImageLayer:
 
     def draw(self, p: QPainter, view: ViewTransform, width: float, height: float,
              *, interactive: bool, dpr: float = 1.0) -> None:
+        """While ``interactive`` the smooth rendition is used if it already covers the view (a
+        pan at the same zoom) but never remade."""
         if self._image.isNull():
             return
-        if view.scale < 1.0 and not interactive and self._draw_smooth(p, view, width, height, dpr):
-            return
+        if view.scale < 1.0:
+            cached = self._covering(view, width, height, dpr)
+            if cached is not None or not interactive:
+                self._draw_smooth(p, view, width, height, dpr, cached)
+                return
         self._draw_fast(p, view)
-
-    def has_smooth_for(self, view: ViewTransform, width: float, height: float,
-                       dpr: float = 1.0) -> bool:
-        """Whether the smooth rendition already covers this view (no rescale needed)."""
-        return view.scale >= 1.0 or self._covering(view, width, height, dpr) is not None
 
     # --- internals ----------------------------------------------------------------------
 
@@ -130,12 +130,11 @@ class ImageLayer:
         return self._smooth if have.contains(need) else None
 
     def _draw_smooth(self, p: QPainter, view: ViewTransform, width: float, height: float,
-                     dpr: float) -> bool:
-        cached = self._covering(view, width, height, dpr)
+                     dpr: float, cached: QImage | None) -> None:
         if cached is None:
             source = self._visible_source(view, width, height, _MARGIN)
             if source is None:
-                return True  # the image is entirely off screen
+                return  # the image is entirely off screen
             s = view.scale * dpr
             tw, th = max(1, round(source.width() * s)), max(1, round(source.height() * s))
             cached = self._image.copy(source).scaled(
@@ -151,4 +150,3 @@ class ImageLayer:
         y = round((top * view.scale + view.oy) * dpr) / dpr
         p.setTransform(QTransform())
         p.drawImage(QPointF(x, y), cached)
-        return True

@@ -56,11 +56,14 @@ class MaskOverlayCache:
         self._cache[key] = (raster, name, alpha, image)
         return image
 
-    def scaled(self, key: str, image: QImage, scale: float) -> QImage:
-        """``image`` (an overlay from this cache) resampled by ``scale``, made once per zoom."""
+    def scaled(self, key: str, image: QImage, scale: float, *, make: bool = True) -> QImage | None:
+        """``image`` (an overlay from this cache) resampled by ``scale``, made once per zoom;
+        None when it is not made yet and ``make`` is False."""
         cached = self._scaled.get(key)
         if cached is not None and cached[0] == image.cacheKey() and cached[1] == scale:
             return cached[2]
+        if not make:
+            return None
         w = max(1, round(image.width() * scale))
         h = max(1, round(image.height() * scale))
         small = image.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio,

@@ -48,6 +48,13 @@ class PaintStats:
     captions: int = 0
     masks: int = 0
 
+    def add(self, other: PaintStats) -> None:
+        self.visible += other.visible
+        self.shapes += other.shapes
+        self.tiny += other.tiny
+        self.captions += other.captions
+        self.masks += other.masks
+
 
 class ItemGraphics:
     """The Qt objects one item is drawn with."""
@@ -117,11 +124,17 @@ class ShapePainter:
     # --- the cached layer ---------------------------------------------------------------
 
     def paint_layer(self, p: QPainter, scene: SceneModel, view: ViewTransform,
-                    width: float, height: float, *, smooth: bool) -> PaintStats:
-        """Draws every shown, unselected item meeting the viewport."""
+                    region: QRectF, *, smooth: bool) -> PaintStats:
+        """Draws every shown, unselected item meeting ``region`` (widget coordinates; the
+        caller clips to it). ``smooth`` False (while zooming) draws masks unfiltered rather than
+        resampling them for a zoom that is about to change again."""
         stats = PaintStats()
         rl = self._render_list(scene)
-        visible = scene.static_slots(view.visible_rect(width, height))
+        # Captions hang above their shapes: look a caption's height beyond the region.
+        margin = self.atlas.height
+        x0, y0 = view.to_image(region.left() - margin, region.top() - margin)
+        x1, y1 = view.to_image(region.right() + margin, region.bottom() + margin)
+        visible = scene.static_slots((x0, y0, x1, y1))
         stats.visible = int(visible.size)
         if not visible.size:
             return stats
@@ -130,7 +143,7 @@ class ShapePainter:
         s = view.scale
         for slot, item in rl.masks:
             if flag[slot]:
-                self._draw_mask(p, item, view, prescaled=smooth and s < 1.0)
+                self._draw_mask(p, item, view, smooth=smooth)
                 stats.masks += 1
         p.setTransform(QTransform(s, 0.0, 0.0, s, view.ox, view.oy))
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -299,15 +312,15 @@ class ShapePainter:
         p.drawImage(x, y, self.atlas.image, sx, sy, sw, sh)
 
     def _draw_mask(self, p: QPainter, item: CanvasItem, view: ViewTransform, *,
-                   prescaled: bool) -> None:
+                   smooth: bool) -> None:
         alpha = st.MASK_ALPHA_PENDING if item.is_pending else st.MASK_ALPHA_ACCEPTED
         image, x0, y0 = self.overlays.overlay(item, self.palette.color(item.color), alpha)
         if image.isNull():
             return
         s = view.scale
-        if prescaled:
-            dpr = p.device().devicePixelRatioF()
-            small = self.overlays.scaled(item.id, image, s * dpr)
+        dpr = p.device().devicePixelRatioF()
+        small = self.overlays.scaled(item.id, image, s * dpr, make=smooth) if s < 1.0 else None
+        if small is not None:
             small.setDevicePixelRatio(dpr)
             p.setTransform(QTransform())
             p.drawImage(round(x0 * s + view.ox), round(y0 * s + view.oy), small)

@@ -6,8 +6,9 @@ thousands of items). A frame is:
    when the view, the scene's version or the widget size changes;
 2. on top, drawn each frame: the selected and hovered shapes with handles, classification
    badges and the active tool's feedback.
-While the user zooms or pans the layer is redrawn from an unfiltered mip level; 150 ms after the
-last step it is redrawn once with smooth filtering.
+While the user zooms, the layer is redrawn from an unfiltered mip level of the image; a pan by
+whole pixels scrolls the layer and draws only the uncovered strips. 150 ms after the last step
+the layer is redrawn once in full with smooth filtering.
 
 The canvas does not own annotations and never touches the store. User edits come out as
 signals (``geometryEdited``, ``shapeCreated``, ``selectionChanged``) and the canvas previews
@@ -33,6 +34,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPixmap,
     QResizeEvent,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QWidget
@@ -84,6 +86,8 @@ class Canvas2D(QWidget):
         self._fit_mode = True  # keep fitting on resize until the user zooms or pans
         self._layer: QPixmap | None = None
         self._layer_key: tuple[Any, ...] | None = None
+        self._layer_view: ViewTransform | None = None
+        self.layer_scrolls = 0
         self._interactive = False
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -298,11 +302,13 @@ class Canvas2D(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         w, h = self.width(), self.height()
         dpr = self.devicePixelRatioF()
-        key = (w, h, dpr, self._view, id(self.scene), self.scene.version, self._interactive,
-               self.painter2d.show_captions, self.image_layer.image.cacheKey())
-        if self._layer is None or key != self._layer_key:
-            self._render_layer(w, h, dpr)
-            self._layer_key = key
+        # Everything the layer depends on except the pan offset, which _render_layer may absorb
+        # by scrolling the old layer.
+        key = (w, h, dpr, self._view.scale, id(self.scene), self.scene.version,
+               self._interactive, self.painter2d.show_captions, self.image_layer.image.cacheKey())
+        if self._layer is None or key != self._layer_key or self._view != self._layer_view:
+            self._render_layer(w, h, dpr, scroll=key == self._layer_key)
+            self._layer_key, self._layer_view = key, self._view
         p = QPainter(self)
         p.drawPixmap(0, 0, self._layer)  # type: ignore[arg-type]
         tool = self._tools[self._tool]
@@ -323,18 +329,53 @@ class Canvas2D(QWidget):
         tool.paint_overlay(p)
         p.end()
 
-    def _render_layer(self, w: int, h: int, dpr: float) -> None:
+    def _render_layer(self, w: int, h: int, dpr: float, *, scroll: bool) -> None:
+        """Redraws the layer; after a pan by whole device pixels (``scroll``: nothing else
+        changed) it moves the old pixels and draws only the strips the pan uncovered."""
         pw, ph = max(1, round(w * dpr)), max(1, round(h * dpr))
+        strips = self._scroll_strips(w, h, dpr) if scroll else None
         if self._layer is None or (self._layer.width(), self._layer.height()) != (pw, ph):
-            self._layer = QPixmap(pw, ph)
+            self._layer, strips = QPixmap(pw, ph), None
         self._layer.setDevicePixelRatio(dpr)
-        self._layer.fill(st.BACKGROUND)
+        if strips is None:
+            strips = [QRectF(0, 0, w, h)]
+            self.layer_builds += 1
+        else:
+            self.layer_scrolls += 1
         p = QPainter(self._layer)
-        self.image_layer.draw(p, self._view, w, h, interactive=self._interactive, dpr=dpr)
-        self.paint_stats = self.painter2d.paint_layer(p, self.scene, self._view, w, h,
-                                                      smooth=not self._interactive)
+        stats = PaintStats()
+        for region in strips:
+            p.setTransform(QTransform())  # first: a clip rect is set in the current transform
+            p.setClipRect(region)
+            p.fillRect(region, st.BACKGROUND)
+            self.image_layer.draw(p, self._view, w, h, interactive=self._interactive, dpr=dpr)
+            part = self.painter2d.paint_layer(p, self.scene, self._view, region,
+                                              smooth=not self._interactive)
+            stats.add(part)
         p.end()
-        self.layer_builds += 1
+        self.paint_stats = stats
+
+    def _scroll_strips(self, w: int, h: int, dpr: float) -> list[QRectF] | None:
+        """Scrolls the layer by the pan since it was drawn; the uncovered strips, or None when
+        the pan is not a whole number of device pixels or is too large to be worth it."""
+        if self._layer is None or self._layer_view is None:
+            return None
+        dx = self._view.ox - self._layer_view.ox
+        dy = self._view.oy - self._layer_view.oy
+        ddx, ddy = dx * dpr, dy * dpr
+        if ddx != round(ddx) or ddy != round(ddy) or abs(dx) >= w / 2 or abs(dy) >= h / 2:
+            return None
+        self._layer.scroll(round(ddx), round(ddy), self._layer.rect())
+        strips = []
+        if dx > 0:
+            strips.append(QRectF(0, 0, dx, h))
+        elif dx < 0:
+            strips.append(QRectF(w + dx, 0, -dx, h))
+        if dy > 0:
+            strips.append(QRectF(0, 0, w, dy))
+        elif dy < 0:
+            strips.append(QRectF(0, h + dy, w, -dy))
+        return strips
 
     def _invalidate(self) -> None:
         self._layer_key = None
