@@ -217,7 +217,8 @@ def test_a_pan_scrolls_the_layer_and_matches_a_full_redraw(qtbot: Any,
     # Solid outlines anywhere; dashed ones only inside the view, because Qt restarts a dash
     # pattern where a line leaves the device, so a dashed shape cut by the widget's edge gets
     # a different dash phase at each pan position (until the settle redraw).
-    canvas.set_items([box(f"b{i}", *rng.uniform(0, 600, 2), 60, 40) for i in range(60)]
+    corners = rng.uniform(0, 600, size=(60, 2)).tolist()
+    canvas.set_items([box(f"b{i}", x, y, 60, 40) for i, (x, y) in enumerate(corners)]
                      + [box("pending", 150, 100, 70, 50, state="pending"),
                         poly("tri", [[50, 50], [250, 60], [150, 190]])])
     canvas.pan_by(1, 0)  # the first step of a pan redraws (the view becomes interactive) ...
