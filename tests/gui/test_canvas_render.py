@@ -231,3 +231,15 @@ def test_a_pan_scrolls_the_layer_and_matches_a_full_redraw(qtbot: Any,
     full = pixels(render(canvas))
     assert canvas.layer_builds == builds + 1
     assert np.array_equal(scrolled, full)
+
+
+def test_mask_pixels_line_up_with_image_pixels_when_zoomed_in(qtbot: Any) -> None:
+    canvas = make_canvas(qtbot, 400, 300, image_size=(100, 75))  # fit: scale 4
+    full = np.zeros((75, 100), dtype=bool)
+    full[10, 10] = True
+    canvas.set_items([mask_item("m", full)])
+    image = render(canvas)
+    assert canvas.zoom() == 4.0
+    inside = [greenish(image, x, y) for x in range(40, 44) for y in range(40, 44)]
+    around = [greenish(image, x, y) for x, y in [(39, 41), (44, 41), (41, 39), (41, 44)]]
+    assert all(inside) and not any(around)
