@@ -1,4 +1,7 @@
-"""Keeps PySide6 from freeing None, True and False on Python 3.11.
+"""Keeps PySide6 from freeing None, True and False on Python 3.11 (PySide6 6.12.0 only).
+
+pyproject.toml excludes PySide6 6.12, so in a normal install this does nothing; it stays as a
+guard for environments that bring their own PySide6.
 
 PySide6 6.12.0 wheels hand back ``Py_None`` from void methods (``QPainter.setPen``,
 ``QWidget.update``, ...) without taking a new reference. From Python 3.12 on these singletons are
@@ -22,6 +25,10 @@ def protect_singletons() -> None:
     """Idempotent; a no-op where the interpreter already treats the singletons as immortal."""
     global _applied
     if _applied or sys.version_info >= (3, 12) or platform.python_implementation() != "CPython":
+        return
+    from PySide6 import __version__ as pyside_version
+
+    if not pyside_version.startswith("6.12."):
         return
     for obj in (None, True, False):
         # In CPython the reference count is the first field of every object header.
