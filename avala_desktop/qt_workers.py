@@ -51,7 +51,7 @@ class _Runner(QObject):
     def run(self) -> None:
         try:
             value = self._job(self.reporter)
-        except BaseException as exc:  # noqa: BLE001 - reported through the error channel
+        except BaseException as exc:  # reported through the error channel
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
             self.errored.emit(exc)
         else:

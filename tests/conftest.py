@@ -14,7 +14,9 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
 
 
 @pytest.fixture(autouse=True)
-def avala_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def avala_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Every test gets its own per-user config/data directory."""
     home = tmp_path_factory.mktemp("avala-home")
     monkeypatch.setenv("AVALA_DESKTOP_HOME", str(home))

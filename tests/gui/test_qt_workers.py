@@ -19,9 +19,11 @@ def test_worker_reports_progress_and_result_on_the_ui_thread(qtbot) -> None:
 
     worker = JobWorker(job)
     worker.progress.connect(lambda v: seen.append((v, threading.get_ident())))
-    with qtbot.waitSignal(worker.finished, timeout=5000):
-        with qtbot.waitSignal(worker.result, timeout=5000) as blocker:
-            worker.start()
+    with (
+        qtbot.waitSignal(worker.finished, timeout=5000),
+        qtbot.waitSignal(worker.result, timeout=5000) as blocker,
+    ):
+        worker.start()
     assert [v for v, _ in seen] == [0, 1, 2]
     assert all(tid == ui_thread for _, tid in seen)
     assert blocker.args[0] != f"ran on {ui_thread}"
