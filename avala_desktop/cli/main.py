@@ -14,6 +14,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "avala_desktop.cli.project_cmds",
     "avala_desktop.cli.provider_cmds",
     "avala_desktop.cli.serve_model_cmd",
+    "avala_desktop.cli.autolabel_cmd",
+    "avala_desktop.cli.demo_cmd",
 )
 
 

@@ -1,0 +1,510 @@
+"""Auto-label runs: every asset in scope goes to the model; what clears the bar is stored as
+pending suggestions (PRODUCT.md §4).
+
+How a run holds together:
+- Bounded: at most `concurrency` requests are out at once, and assets are submitted to the
+  worker pool only as slots free up, so memory stays flat in the number of assets.
+- One asset, one transaction: workers fetch, parse and triage; the calling thread commits
+  each asset with `ProjectStore.replace_pending_suggestions` (its suggestions and its result
+  row together) or `record_asset_failure`. A failing asset never stops the run.
+- Cancel: no new request starts; requests already out get `CANCEL_GRACE_S` to finish and be
+  committed, then are abandoned uncommitted (an abandoned asset is simply not done, and a
+  resume does it). The run ends `cancelled`. A killed process leaves it `running` without an
+  owner, which reads as `interrupted` (planning.py); both resume under the same run id.
+- Events (events.py) go to `on_event` on the calling thread, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from avala_desktop.core.errors import FailureCategory, InferenceFailure
+from avala_desktop.core.store import (
+    Asset,
+    NotFoundError,
+    ProjectStore,
+    Run,
+    RunAssetResult,
+    RunAssetStatus,
+    RunState,
+)
+from avala_desktop.core.wire import DEFAULT_MAX_BYTES
+from avala_desktop.inference.asset_server import AssetServer
+from avala_desktop.inference.base import AssetPayload, ProviderClient, RequestCancelled
+from avala_desktop.inference.clients import make_client
+from avala_desktop.inference.providers import HttpProviderConfig, SageMakerProviderConfig
+from avala_desktop.jobs.events import (
+    AssetDone,
+    FailureExample,
+    RunEvent,
+    RunFinished,
+    RunStarted,
+    RunSummary,
+)
+from avala_desktop.jobs.inflight import InflightAssets, build_request
+from avala_desktop.jobs.mask_fetch import MaskFetcher
+from avala_desktop.jobs.planning import (
+    Plan,
+    RunError,
+    RunLock,
+    Scope,
+    mark_stale_runs,
+    normalize_scope,
+    plan_run,
+    select_assets,
+)
+from avala_desktop.jobs.pool import DaemonThreadPool
+from avala_desktop.jobs.progress import RunTally
+from avala_desktop.jobs.triage import triage_response
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 32
+CANCEL_GRACE_S = 1.0
+PROGRESS_INTERVAL_S = 0.1
+COUNTERS_INTERVAL_S = 1.0
+EXAMPLES_PER_CATEGORY = 3
+SUBMITTED_MESSAGE = "The asset is already submitted; reopen it to auto-label it again."
+
+ProviderConfig = HttpProviderConfig | SageMakerProviderConfig
+EventSink = Callable[[RunEvent], None]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    discarded: dict[str, int] = field(default_factory=dict)
+    message: str | None = None
+    failure: InferenceFailure | None = None
+    cancelled: bool = False
+
+
+class AutoLabelRun:
+    """One run (or one session of a resumed run). Build it, then call `run()` once."""
+
+    def __init__(
+        self,
+        store: ProjectStore,
+        provider_config: ProviderConfig,
+        *,
+        threshold: float = 0.5,
+        scope: Scope = "unlabeled",
+        concurrency: int = DEFAULT_CONCURRENCY,
+        resume_run_id: str | None = None,
+        on_event: EventSink | None = None,
+        cancel: threading.Event | None = None,
+        client: ProviderClient | None = None,
+        asset_server: AssetServer | None = None,
+        cancel_grace_s: float = CANCEL_GRACE_S,
+    ) -> None:
+        if not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
+            raise RunError(f"concurrency must be from 1 to {MAX_CONCURRENCY}, got {concurrency!r}")
+        if not 0.0 <= float(threshold) <= 1.0:
+            raise RunError(f"the confidence threshold must be from 0 to 1, got {threshold!r}")
+        self.store = store
+        self.config = provider_config
+        self.threshold = float(threshold)
+        self.scope = normalize_scope(scope)
+        self.concurrency = concurrency
+        self.resume_run_id = resume_run_id
+        self.cancel = cancel if cancel is not None else threading.Event()
+        self._emit: EventSink = on_event or (lambda event: None)
+        self._client = client
+        self._asset_server = asset_server
+        self._grace_s = cancel_grace_s
+        self._labels: list[str] = []
+        self._inflight = InflightAssets(store)
+        self._names: dict[str, str] = {}
+        self._kept_by_type: Counter[str] = Counter()
+        self._masks: MaskFetcher | None = None
+        self._server: AssetServer | None = None
+        self._run: Run | None = None
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def run(self) -> RunSummary:
+        """Raises RunError when the run cannot start; otherwise returns its summary, also
+        after a cancel. A failure of the store itself marks the run failed and propagates."""
+        self._labels = self.store.label_names()
+        if not self._labels:
+            raise RunError(
+                "the project has no labels, so no prediction could be kept; add the label set "
+                "first (`avala-desktop init PROJECT_DIR --labels a,b,c`)"
+            )
+        if isinstance(self.scope, list):
+            select_assets(self.store, self.scope)  # unknown ids fail before a run exists
+        owns_client = self._client is None
+        client = self._client if self._client is not None else self._make_client()
+        try:
+            run, lock = self._open_run()
+            completed = False
+            try:
+                summary = self._session(run, client)
+                completed = summary.state == RunState.COMPLETED.value
+                return summary
+            finally:
+                lock.release(remove=completed)
+        finally:
+            if owns_client:
+                client.close()
+
+    def _make_client(self) -> ProviderClient:
+        try:
+            return make_client(self.config, pool_size=self.concurrency, cancel=self.cancel)
+        except InferenceFailure as exc:
+            raise RunError(exc.message, category=exc.category.value) from None
+
+    def _open_run(self) -> tuple[Run, RunLock]:
+        if self.resume_run_id is None:
+            mark_stale_runs(self.store, self.config.id)
+            run = self.store.create_run(
+                self.config.id,
+                self.config.name,
+                threshold=self.threshold,
+                scope=self.scope,
+                concurrency=self.concurrency,
+            )
+            lock = RunLock(self.store.root, run.id)
+            lock.acquire()
+            return run, lock
+        found = self.store.get_run(self.resume_run_id)
+        if found is None:
+            raise RunError(f"there is no auto-label run {self.resume_run_id} in this project")
+        if found.provider_id != self.config.id:
+            raise RunError(
+                f"run {found.id} was made with provider {found.provider_name!r}, not "
+                f"{self.config.name!r}; resume it with that provider or start a new run"
+            )
+        if found.state is RunState.COMPLETED:
+            raise RunError(f"run {found.id} already completed; start a new run instead")
+        lock = RunLock(self.store.root, found.id)
+        if not lock.acquire():
+            raise RunError(
+                f"run {found.id} is being worked on by another window or process; wait for it "
+                "to finish or cancel it there"
+            )
+        try:
+            # A resumed run keeps its own threshold and scope, so the finished run is the
+            # same as one that was never interrupted.
+            self.threshold = found.threshold
+            self.scope = found.scope
+            return self.store.update_run(found.id, state=RunState.RUNNING), lock
+        except BaseException:
+            lock.release()
+            raise
+
+    def _session(self, run: Run, client: ProviderClient) -> RunSummary:
+        self._run = run
+        tally: RunTally | None = None
+        try:
+            plan = plan_run(self.store, run)
+            tally = RunTally(plan.total, plan.earlier)
+            self._names = {a.id: a.display_name for a in (*plan.todo, *plan.submitted)}
+            self._emit(
+                RunStarted(
+                    run_id=run.id,
+                    provider_id=self.config.id,
+                    provider_name=self.config.name,
+                    threshold=run.threshold,
+                    scope=run.scope,
+                    concurrency=self.concurrency,
+                    total=plan.total,
+                    already_done=len(plan.earlier),
+                    resumed=self.resume_run_id is not None,
+                )
+            )
+            for asset in plan.submitted:
+                self._skip_submitted(asset, tally)
+            self._start_services()
+            remaining = self._process_all(plan, client, tally)
+            state = RunState.CANCELLED if remaining else RunState.COMPLETED
+            self.store.update_run(run.id, state=state, counters=tally.counters())
+            summary = self._summary(plan, state, tally)
+        except BaseException as exc:
+            # KeyboardInterrupt and friends leave a resumable run; anything else is a failure
+            # of the run itself (the store, a bug), which the caller hears about.
+            state = RunState.FAILED if isinstance(exc, Exception) else RunState.INTERRUPTED
+            self._record_state(run.id, state, tally)
+            raise
+        finally:
+            self._stop_services()
+        self._emit(RunFinished(summary))
+        return summary
+
+    def _record_state(self, run_id: str, state: RunState, tally: RunTally | None) -> None:
+        try:
+            self.store.update_run(
+                run_id, state=state, counters=tally.counters() if tally else None
+            )
+        except Exception:
+            log.exception("could not record state %s of run %s", state.value, run_id)
+
+    def _start_services(self) -> None:
+        if self._asset_server is None:
+            self._server = AssetServer(self._inflight.resolve).start()
+        http = self.config if isinstance(self.config, HttpProviderConfig) else None
+        self._masks = MaskFetcher(
+            ca_bundle=http.ca_bundle if http else None,
+            ca_bundle_origin=http.url if http else None,
+            pool_size=self.concurrency,
+        )
+
+    def _stop_services(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._masks is not None:
+            self._masks.close()
+            self._masks = None
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def _process_all(self, plan: Plan, client: ProviderClient, tally: RunTally) -> int:
+        """Runs the plan; returns how many assets were left undone (non-zero after a cancel)."""
+        pending = iter(plan.todo)
+        left = len(plan.todo)
+        in_flight: dict[Future[_Outcome], Asset] = {}
+        pool = DaemonThreadPool(self.concurrency, name="avala-autolabel")
+        last_progress = last_counters = time.monotonic()
+        grace_until: float | None = None
+        emitted_done = -1
+        try:
+            while True:
+                if not self.cancel.is_set():
+                    while len(in_flight) < self.concurrency:
+                        asset = next(pending, None)
+                        if asset is None:
+                            break
+                        in_flight[pool.submit(self._process, asset, client)] = asset
+                elif grace_until is None:
+                    grace_until = time.monotonic() + self._grace_s
+                if not in_flight:
+                    break
+                timeout = 0.1 if grace_until is None else max(0.0, grace_until - time.monotonic())
+                done, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in done:
+                    asset = in_flight.pop(future)
+                    if self._commit(asset, future.result(), tally):
+                        left -= 1
+                now = time.monotonic()
+                if now - last_progress >= PROGRESS_INTERVAL_S and tally.done != emitted_done:
+                    self._emit(tally.progress())
+                    last_progress, emitted_done = now, tally.done
+                if now - last_counters >= COUNTERS_INTERVAL_S:
+                    self.store.update_run(self._run_id, counters=tally.counters())
+                    last_counters = now
+                if grace_until is not None and now >= grace_until:
+                    if in_flight:
+                        log.info("cancel: abandoning %d request(s) still in flight", len(in_flight))
+                    break
+        finally:
+            # Abandoned requests finish on daemon threads; nobody commits what they return.
+            pool.shutdown(wait=False, cancel_futures=True)
+        if tally.done != emitted_done:
+            self._emit(tally.progress())
+        return left
+
+    @property
+    def _run_id(self) -> str:
+        assert self._run is not None
+        return self._run.id
+
+    def _process(self, asset: Asset, client: ProviderClient) -> _Outcome:
+        """On a worker thread: one asset from bytes to triaged suggestions; never raises."""
+        try:
+            if self.cancel.is_set():
+                return _Outcome(cancelled=True)
+            return self._infer(asset, client)
+        except RequestCancelled:
+            return _Outcome(cancelled=True)
+        except InferenceFailure as failure:
+            return _Outcome(failure=failure)
+        except Exception as exc:
+            # A bug must not stop the run or vanish: the asset fails as `internal`, with the
+            # traceback in the log.
+            log.exception("auto-label: unexpected error on asset %s", asset.id)
+            return _Outcome(
+                failure=InferenceFailure(
+                    FailureCategory.INTERNAL,
+                    f"An unexpected error stopped this asset ({type(exc).__name__}: {exc}). "
+                    "This is a bug in avala-desktop; please report it with the log.",
+                )
+            )
+
+    def _infer(self, asset: Asset, client: ProviderClient) -> _Outcome:
+        server = self._server or self._asset_server
+        assert server is not None and self._masks is not None
+        with self._inflight.hold(asset) as (data, content_type):
+            url = server.url_for(asset.id)
+            request = build_request(self.store, asset, data, url, self._labels)
+            result = client.infer(request, AssetPayload(data, content_type, url))
+        max_bytes = (
+            self.config.max_response_bytes
+            if isinstance(self.config, HttpProviderConfig)
+            else DEFAULT_MAX_BYTES
+        )
+        triage = triage_response(
+            result.body,
+            labels=self._labels,
+            threshold=self.threshold,
+            width=request.width,
+            height=request.height,
+            masks=self._masks,
+            max_bytes=max_bytes,
+        )
+        return _Outcome(
+            annotations=triage.kept, discarded=dict(triage.discarded), message=triage.message()
+        )
+
+    # -- committing -------------------------------------------------------------------------
+
+    def _commit(self, asset: Asset, outcome: _Outcome, tally: RunTally) -> bool:
+        """Store one asset's outcome; False when it was abandoned (cancelled) instead."""
+        if outcome.cancelled:
+            return False
+        try:
+            if outcome.failure is not None:
+                failure = outcome.failure
+                result = RunAssetResult(
+                    status=RunAssetStatus.FAILED,
+                    category=failure.category.value,
+                    message=failure.message,
+                )
+                self.store.record_asset_failure(
+                    self._run_id, asset.id, failure.category.value, failure.message
+                )
+            else:
+                result = RunAssetResult(
+                    status=RunAssetStatus.OK,
+                    kept=len(outcome.annotations),
+                    discarded=outcome.discarded,
+                    message=outcome.message,
+                )
+                records = self.store.replace_pending_suggestions(
+                    asset.id, self.config.id, self._run_id, outcome.annotations, result
+                )
+                self._kept_by_type.update(record.type for record in records)
+                if outcome.annotations and not records:
+                    # Submitted while its request was out: the store recorded it as skipped.
+                    result = RunAssetResult(
+                        status=RunAssetStatus.SKIPPED, message=SUBMITTED_MESSAGE
+                    )
+        except NotFoundError:
+            result = RunAssetResult(
+                status=RunAssetStatus.SKIPPED,
+                message="The asset was removed from the project during the run.",
+            )
+        tally.add(result)
+        self._emit_done(asset, result)
+        return True
+
+    def _skip_submitted(self, asset: Asset, tally: RunTally) -> None:
+        result = RunAssetResult(status=RunAssetStatus.SKIPPED, message=SUBMITTED_MESSAGE)
+        self.store.record_asset_result(self._run_id, asset.id, result)
+        tally.add(result)
+        self._emit_done(asset, result)
+
+    def _emit_done(self, asset: Asset, result: RunAssetResult) -> None:
+        self._emit(
+            AssetDone(
+                asset_id=asset.id,
+                asset_name=asset.display_name,
+                status=RunAssetStatus(result.status).value,
+                kept=result.kept,
+                discarded=dict(result.discarded),
+                category=result.category,
+                message=result.message,
+            )
+        )
+
+    # -- the summary ------------------------------------------------------------------------
+
+    def _summary(self, plan: Plan, state: RunState, session: RunTally) -> RunSummary:
+        """Read back from the store, so a resumed run's summary covers every session."""
+        run = self.store.get_run(self._run_id)
+        assert run is not None
+        entries = self.store.run_assets(run.id)
+        tally = RunTally(plan.total, entries)
+        examples: dict[str, list[FailureExample]] = {}
+        for entry in entries:
+            result = entry.result
+            if RunAssetStatus(result.status) is not RunAssetStatus.FAILED:
+                continue
+            bucket = examples.setdefault(result.category or "internal", [])
+            if len(bucket) < EXAMPLES_PER_CATEGORY:
+                bucket.append(
+                    FailureExample(entry.asset_id, self._name(entry.asset_id), result.message or "")
+                )
+        kept_by_type = Counter(self._kept_by_type)
+        for entry in plan.earlier:
+            if entry.result.kept:
+                kept_by_type.update(
+                    a.type for a in self.store.annotations(entry.asset_id) if a.run_id == run.id
+                )
+        return RunSummary(
+            run_id=run.id,
+            provider_id=run.provider_id,
+            provider_name=run.provider_name,
+            state=state.value,
+            threshold=run.threshold,
+            scope=run.scope,
+            total=plan.total,
+            ok=tally.counts[RunAssetStatus.OK.value],
+            failed=tally.counts[RunAssetStatus.FAILED.value],
+            skipped=tally.counts[RunAssetStatus.SKIPPED.value],
+            kept=tally.kept,
+            kept_by_type=dict(kept_by_type.most_common()),
+            discarded=dict(tally.discarded.most_common()),
+            failed_by_category=dict(tally.failed_by_category.most_common()),
+            failure_examples=examples,
+            elapsed_s=session.elapsed(),
+            rate=session.rate(),
+            resumed=self.resume_run_id is not None,
+        )
+
+    def _name(self, asset_id: str) -> str:
+        name = self._names.get(asset_id)
+        if name is None:
+            asset = self.store.asset(asset_id)
+            name = asset.display_name if asset is not None else asset_id
+        return name
+
+
+def run_auto_label(
+    store: ProjectStore,
+    provider_config: ProviderConfig,
+    *,
+    threshold: float = 0.5,
+    scope: Scope = "unlabeled",
+    concurrency: int = DEFAULT_CONCURRENCY,
+    resume_run_id: str | None = None,
+    on_event: EventSink | None = None,
+    cancel: threading.Event | None = None,
+    client: ProviderClient | None = None,
+    asset_server: AssetServer | None = None,
+) -> RunSummary:
+    """Run (or resume) auto-label over the project; see `AutoLabelRun` and the module doc.
+
+    Raises RunError when the run cannot start: bad arguments, no labels, unknown asset ids,
+    a provider configuration or secret problem, a run another process is working on.
+    """
+    return AutoLabelRun(
+        store,
+        provider_config,
+        threshold=threshold,
+        scope=scope,
+        concurrency=concurrency,
+        resume_run_id=resume_run_id,
+        on_event=on_event,
+        cancel=cancel,
+        client=client,
+        asset_server=asset_server,
+    ).run()

@@ -1,0 +1,267 @@
+"""Which assets a run sends to the model, and which earlier run it may continue.
+
+A run's scope is `unlabeled` (assets with no live annotation that are not submitted), `all`,
+or a list of asset ids. Resuming a run skips every asset it already has a result for, so an
+interrupted run finishes exactly what is left.
+
+A run being worked on holds an OS file lock (`<project>/.avala/locks/<run id>.lock`). The
+lock dies with its process, so a run left `running` by a killed process is recognisably
+`interrupted`: nobody holds its lock. Two processes can never work on one run at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+from avala_desktop.core.store import (
+    Asset,
+    AssetStatus,
+    ProjectStore,
+    Run,
+    RunAssetEntry,
+    RunState,
+)
+
+Scope = Literal["unlabeled", "all"] | Sequence[str]
+SCOPES: tuple[str, ...] = ("unlabeled", "all")
+LOCK_DIR = "locks"
+
+
+class RunError(Exception):
+    """The run cannot start (or continue); the message says what to do. Nothing was sent to
+    a model. `category` is a FailureCategory value when a provider problem is the cause."""
+
+    def __init__(self, message: str, *, category: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.category = category
+
+
+def normalize_scope(scope: Scope) -> str | list[str]:
+    if isinstance(scope, str):
+        if scope not in SCOPES:
+            raise RunError(f"unknown scope {scope!r}: use 'unlabeled', 'all' or a list of ids")
+        return scope
+    ids = list(dict.fromkeys(str(asset_id).strip() for asset_id in scope))
+    if not ids or any(not asset_id for asset_id in ids):
+        raise RunError("the list of assets to auto-label is empty or has an empty id")
+    return ids
+
+
+def describe_scope(scope: str | list[str]) -> str:
+    """"unlabeled", "all" or "3 chosen assets", to follow the word "scope"."""
+    if isinstance(scope, str):
+        return scope
+    return f"{len(scope)} chosen asset{'s' if len(scope) != 1 else ''}"
+
+
+def select_assets(store: ProjectStore, scope: str | list[str]) -> list[Asset]:
+    """The assets `scope` names right now, in the project's path order."""
+    if scope == "unlabeled":
+        return store.assets(statuses=[AssetStatus.UNLABELED])
+    if scope == "all":
+        return store.assets()
+    found: list[Asset] = []
+    missing: list[str] = []
+    for asset_id in scope:
+        asset = store.asset(asset_id)
+        if asset is None:
+            missing.append(asset_id)
+        else:
+            found.append(asset)
+    if missing:
+        shown = ", ".join(missing[:5])
+        if len(missing) > 5:
+            shown += f" and {len(missing) - 5} more"
+        raise RunError(
+            f"the project has no asset {shown}; list the ids with `avala-desktop status` "
+            "or the asset browser"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Plan:
+    """`todo` go to the model; `submitted` are recorded as skipped without a request;
+    `earlier` are the results a resumed run already has."""
+
+    todo: list[Asset]
+    submitted: list[Asset]
+    earlier: list[RunAssetEntry]
+
+    @property
+    def total(self) -> int:
+        return len(self.todo) + len(self.submitted) + len(self.earlier)
+
+
+def plan_run(store: ProjectStore, run: Run) -> Plan:
+    earlier = store.run_assets(run.id)
+    done = {entry.asset_id for entry in earlier}
+    todo: list[Asset] = []
+    submitted: list[Asset] = []
+    for asset in select_assets(store, run.scope):
+        if asset.id in done:
+            continue
+        (submitted if asset.status is AssetStatus.SUBMITTED else todo).append(asset)
+    return Plan(todo=todo, submitted=submitted, earlier=earlier)
+
+
+# -- run ownership -------------------------------------------------------------------------
+
+
+class RunLock:
+    """An exclusive, non-blocking OS lock on one run; released on `release` or process exit."""
+
+    def __init__(self, project_root: Path, run_id: str) -> None:
+        self.path = project_root / ".avala" / LOCK_DIR / f"{run_id}.lock"
+        self._handle: IO[bytes] | None = None
+
+    def acquire(self) -> bool:
+        if self._handle is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+        try:
+            _lock(handle)
+        except OSError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self, *, remove: bool = False) -> None:
+        """Unlock. `remove` deletes the lock file too, which is only safe once nobody will
+        ever lock this run again (it completed): a process that opened the file before the
+        deletion could otherwise lock the old file while another locks a new one."""
+        handle, self._handle = self._handle, None
+        if handle is None:
+            return
+        try:
+            if remove:
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
+            _unlock(handle)
+        finally:
+            handle.close()
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(handle: IO[bytes]) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock(handle: IO[bytes]) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(handle: IO[bytes]) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(handle: IO[bytes]) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def run_is_active(store: ProjectStore, run: Run) -> bool:
+    """True while some process (this one included) is working on the run."""
+    if run.state is not RunState.RUNNING:
+        return False
+    probe = RunLock(store.root, run.id)
+    if probe.acquire():
+        probe.release()
+        return False
+    return True
+
+
+def effective_state(store: ProjectStore, run: Run) -> RunState:
+    """The run's state, with `running` read as `interrupted` when no process works on it."""
+    if run.state is RunState.RUNNING and not run_is_active(store, run):
+        return RunState.INTERRUPTED
+    return run.state
+
+
+def resumable_run(store: ProjectStore, provider_id: str) -> Run | None:
+    """The provider's newest run if it did not complete and nobody is working on it."""
+    run = store.latest_resumable_run(provider_id)
+    if run is None or run_is_active(store, run):
+        return None
+    return run
+
+
+def mark_stale_runs(store: ProjectStore, provider_id: str) -> None:
+    """Record `interrupted` on the provider's runs left `running` by a process that died, so
+    the project's history does not show them running forever."""
+    for run in store.runs(provider_id=provider_id):
+        if run.state is RunState.RUNNING and not run_is_active(store, run):
+            store.update_run(run.id, state=RunState.INTERRUPTED)
+
+
+def _same_scope(run: Run, scope: str | list[str]) -> bool:
+    if isinstance(scope, str) or isinstance(run.scope, str):
+        return run.scope == scope
+    return sorted(run.scope) == sorted(scope)
+
+
+@dataclass(frozen=True)
+class ResumeChoice:
+    """The run to continue (None: start a new one) and a sentence for the user, if any."""
+
+    run: Run | None
+    note: str | None = None
+
+
+def _settings(run: Run) -> str:
+    return f"threshold {run.threshold:g}, scope {describe_scope(run.scope)}"
+
+
+def choose_resume(
+    store: ProjectStore,
+    provider_id: str,
+    *,
+    resume: bool | None,
+    threshold: float | None = None,
+    scope: str | list[str] | None = None,
+) -> ResumeChoice:
+    """What `auto-label` continues. `resume=None` (the default): the provider's unfinished
+    run, unless the threshold or scope asked for (None = not asked) differ from its own;
+    `True`: that run whatever was asked (RunError when there is none); `False`: none."""
+    if resume is False:
+        return ResumeChoice(None)
+    run = resumable_run(store, provider_id)
+    if run is None:
+        if resume:
+            raise RunError(
+                "there is no unfinished auto-label run of this provider to resume; run without "
+                "--resume to start one"
+            )
+        return ResumeChoice(None)
+    differs = (threshold is not None and abs(run.threshold - threshold) > 1e-9) or (
+        scope is not None and not _same_scope(run, scope)
+    )
+    state = effective_state(store, run).value
+    if not differs:
+        return ResumeChoice(run, f"Resuming {state} run {run.id} ({_settings(run)}).")
+    if resume:
+        return ResumeChoice(
+            run, f"Resuming {state} run {run.id} with its own settings ({_settings(run)})."
+        )
+    return ResumeChoice(
+        None,
+        f"Run {run.id} ({_settings(run)}) was left {state}; starting a new run with the "
+        "settings given instead (pass --resume to continue it).",
+    )

@@ -1,0 +1,125 @@
+"""Planning runs: scopes, resume choices, and the lock that tells a live run from a dead one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from avala_desktop.core.store import AssetSpec, ProjectStore, RunAssetResult, RunState
+from avala_desktop.jobs.planning import (
+    RunError,
+    RunLock,
+    choose_resume,
+    effective_state,
+    mark_stale_runs,
+    normalize_scope,
+    plan_run,
+    resumable_run,
+)
+
+PROVIDER = "inf_0123456789ab"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ProjectStore:
+    project = ProjectStore.create(tmp_path / "p", labels=["car"])
+    project.add_assets(
+        AssetSpec(path=f"a{i}.png", type="image", width=8, height=8) for i in range(5)
+    )
+    return project
+
+
+def test_scope_is_unlabeled_all_or_a_list_of_distinct_ids() -> None:
+    assert normalize_scope("all") == "all"
+    assert normalize_scope(["b", " a", "b"]) == ["b", "a"]
+    for bad in ("everything", [], ["a", " "]):
+        with pytest.raises(RunError):
+            normalize_scope(bad)  # type: ignore[arg-type]
+
+
+def test_plan_skips_what_the_run_did_and_sets_submitted_assets_apart(store: ProjectStore
+                                                                       ) -> None:
+    a0, a1, a2, a3, a4 = store.assets()
+    store.insert_annotation(a1.id, "classification", "car", {})
+    store.submit_asset(a1.id)
+    store.insert_annotation(a2.id, "classification", "car", {})
+    run = store.create_run(PROVIDER, "m", scope="all")
+    store.replace_pending_suggestions(a0.id, PROVIDER, run.id, [], RunAssetResult())
+    plan = plan_run(store, run)
+    assert [a.id for a in plan.todo] == [a2.id, a3.id, a4.id]
+    assert [a.id for a in plan.submitted] == [a1.id]
+    assert [e.asset_id for e in plan.earlier] == [a0.id]
+    assert plan.total == 5
+
+    unlabeled = store.create_run(PROVIDER, "m")
+    assert [a.id for a in plan_run(store, unlabeled).todo] == [a0.id, a3.id, a4.id]
+    chosen = store.create_run(PROVIDER, "m", scope=[a4.id, a3.id])
+    assert [a.id for a in plan_run(store, chosen).todo] == [a4.id, a3.id]  # as asked
+
+
+def test_a_lock_is_exclusive_until_released(store: ProjectStore) -> None:
+    first, second = RunLock(store.root, "run_x"), RunLock(store.root, "run_x")
+    assert first.acquire()
+    assert not second.acquire()
+    first.release()
+    assert second.acquire()
+    second.release(remove=True)
+    assert not second.path.exists()
+
+
+def test_a_running_run_whose_process_died_reads_as_interrupted(store: ProjectStore) -> None:
+    run = store.create_run(PROVIDER, "m")
+    lock_path = RunLock(store.root, run.id).path
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from pathlib import Path
+            from avala_desktop.jobs.planning import RunLock
+            lock = RunLock(Path({str(store.root)!r}), {run.id!r})
+            assert lock.acquire()
+            print("locked", flush=True)
+            time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert effective_state(store, run) is RunState.RUNNING
+        assert resumable_run(store, PROVIDER) is None  # someone is working on it
+        with pytest.raises(RunError):
+            choose_resume(store, PROVIDER, resume=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert lock_path.exists()
+    assert effective_state(store, run) is RunState.INTERRUPTED
+    assert resumable_run(store, PROVIDER) == run
+    mark_stale_runs(store, PROVIDER)
+    assert store.get_run(run.id).state is RunState.INTERRUPTED  # type: ignore[union-attr]
+
+
+def test_choose_resume(store: ProjectStore) -> None:
+    assert choose_resume(store, PROVIDER, resume=None).run is None
+    with pytest.raises(RunError, match="no unfinished"):
+        choose_resume(store, PROVIDER, resume=True)
+    run = store.create_run(PROVIDER, "m", threshold=0.3)
+    store.update_run(run.id, state=RunState.CANCELLED)
+
+    same = choose_resume(store, PROVIDER, resume=None)
+    assert same.run == store.get_run(run.id)
+    assert same.note == f"Resuming cancelled run {run.id} (threshold 0.3, scope unlabeled)."
+    assert choose_resume(store, PROVIDER, resume=None, threshold=0.3, scope="unlabeled").run
+    differs = choose_resume(store, PROVIDER, resume=None, threshold=0.5)
+    assert differs.run is None and "pass --resume" in (differs.note or "")
+    assert choose_resume(store, PROVIDER, resume=None, scope="all").run is None
+    forced = choose_resume(store, PROVIDER, resume=True, threshold=0.5)
+    assert forced.run is not None and "with its own settings" in (forced.note or "")
+    assert choose_resume(store, PROVIDER, resume=False).run is None
+    assert choose_resume(store, "inf_ffffffffffff", resume=None).run is None
+
+    store.update_run(run.id, state=RunState.COMPLETED)
+    assert choose_resume(store, PROVIDER, resume=None).run is None
