@@ -179,12 +179,19 @@ def points_in_cuboid(points: np.ndarray, box: Cuboid, margin: float = 0.0) -> np
 
 
 def fit_cuboid_to_points(
-    points: np.ndarray, box: Cuboid, *, min_size: float = 0.05
+    points: np.ndarray,
+    box: Cuboid,
+    *,
+    min_size: float = 0.05,
+    ground_clearance: float | None = None,
 ) -> Cuboid | None:
     """Shrink ``box`` to the tightest box around the points inside it, keeping its rotation.
 
     Returns None when no point is inside. Each dimension is at least ``min_size`` metres, so a
-    box fitted to a single point or a flat patch stays editable.
+    box fitted to a single point or a flat patch stays editable. With ``ground_clearance``
+    (metres), the lowest points (the ground an object stands on) only set the bottom: length
+    and width fit the points higher than that above the lowest one, so a box drawn with some
+    ground around its object shrinks to the object and still stands on the ground.
     """
     inside = np.asarray(points)[points_in_cuboid(points, box)]
     if len(inside) == 0:
@@ -192,6 +199,10 @@ def fit_cuboid_to_points(
     rot = box.rotation
     local = (inside.astype(np.float64) - box.center) @ rot
     lo, hi = local.min(axis=0), local.max(axis=0)
+    if ground_clearance is not None:
+        raised = local[local[:, 2] > lo[2] + ground_clearance]
+        if len(raised):
+            lo[:2], hi[:2] = raised[:, :2].min(axis=0), raised[:, :2].max(axis=0)
     dims = np.maximum(hi - lo, min_size)
     center = box.center + rot @ ((lo + hi) / 2.0)
     return Cuboid(center, dims, box.quat)
