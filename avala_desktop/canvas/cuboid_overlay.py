@@ -27,6 +27,7 @@ from avala_desktop.core.geometry3d import Cuboid, cuboid_segments, project_segme
 
 _NO_BRUSH = QBrush(Qt.BrushStyle.NoBrush)
 TITLE_COLOR = QColor(220, 222, 228)
+TITLE_BACKGROUND = QColor(0, 0, 0, 210)
 HINT_COLOR = QColor(150, 154, 162)
 DRAFT_COLOR = "#00c8ff"
 
@@ -66,7 +67,8 @@ class CuboidOverlay:
             if self.show_captions:
                 # Below a selected box in the small views: above it sits the rotation handle.
                 below = selected and isinstance(camera, OrthoCamera)
-                self._caption(p, item, segs, width, height, below=below)
+                self._caption(p, item, segs, width, height, below=below,
+                              upright=isinstance(camera, OrthoCamera))
             count += 1
         return count
 
@@ -100,7 +102,7 @@ class CuboidOverlay:
         p.setFont(self.palette.caption_font)
         metrics = p.fontMetrics()
         rect = QRectF(0.0, 0.0, metrics.horizontalAdvance(text) + 12.0, metrics.height() + 6.0)
-        p.fillRect(rect, st.CAPTION_BACKGROUND)
+        p.fillRect(rect, TITLE_BACKGROUND)
         p.setPen(QPen(TITLE_COLOR))
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
@@ -113,11 +115,17 @@ class CuboidOverlay:
     # --- helpers ------------------------------------------------------------------------------
 
     def _caption(self, p: QPainter, item: CuboidItem, segs: np.ndarray, width: int,
-                 height: int, *, below: bool) -> None:
+                 height: int, *, below: bool, upright: bool) -> None:
         sx, sy, sw, sh = self.atlas.sprite(item.caption, self.palette.color(item.color))
         pts = segs.reshape(-1, 2)
-        x = int(np.clip(pts[:, 0].min(), 0, max(0, width - sw)))
         top, bottom = int(np.floor(pts[:, 1].min())), int(np.ceil(pts[:, 1].max()))
+        # Hung on the highest (lowest) corner, not the bounding rect's, which for a turned
+        # box in perspective can be far from the box itself.
+        edge = pts[np.abs(pts[:, 1] - (bottom if below else top)) <= 1.0]
+        anchor = float(edge[:, 0].min()) if len(edge) else float(pts[:, 0].min())
+        if not upright:
+            anchor -= sw / 2.0
+        x = int(np.clip(anchor, 0, max(0, width - sw)))
         y = bottom + 4 if below else top - sh - 1
         if y < 0:
             y = top + 1
