@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "avala_desktop.cli.serve_model_cmd",
     "avala_desktop.cli.autolabel_cmd",
     "avala_desktop.cli.demo_cmd",
+    "avala_desktop.cli.formats_cmd",
 )
 
 

@@ -6,7 +6,7 @@ carrying an older revision is always recognisably stale.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -24,9 +24,9 @@ from avala_desktop.core.store.base import (
     new_id,
     utcnow,
 )
-from avala_desktop.core.store.database import ANNOTATIONS, ASSETS, WriteTx
+from avala_desktop.core.store.database import ANNOTATIONS, ASSETS, LABELS, WriteTx
 from avala_desktop.core.store.errors import NotFoundError, ProjectError
-from avala_desktop.core.store.records import AnnotationRecord, Origin, ReviewState
+from avala_desktop.core.store.records import AnnotationRecord, Label, Origin, ReviewState
 
 
 class _Unset:
@@ -134,6 +134,80 @@ class AnnotationsMixin(StoreBase):
             tx.changed(ANNOTATIONS, record.id)
             tx.changed(ASSETS, record.asset_id)
         return record
+
+    def insert_annotations(
+        self,
+        records: Sequence[AnnotationRecord],
+        *,
+        new_labels: Sequence[Label] = (),
+        replace_pending_of: str | None = None,
+        replace_on: Collection[str] = (),
+    ) -> list[AnnotationRecord]:
+        """Store many annotations (an import) in ONE transaction: all of them or none.
+
+        `new_labels` are appended to the label set first (names already in it are left as they
+        are). With `replace_pending_of`, that provider's pending model suggestions on the
+        records' assets and on `replace_on` are deleted first, so importing the same
+        predictions again replaces them, as a re-run of a provider does. A pending record
+        for a submitted asset is refused: a submitted task never has pending suggestions.
+        """
+        ann, assets, labels = schema.annotations, schema.assets, schema.labels
+        values = [annotation_values(record) for record in records]
+        asset_ids = {record.asset_id for record in records}
+        pending_on = {r.asset_id for r in records if r.state is ReviewState.PENDING}
+        with self._db.write() as tx:
+            found = {
+                row.id: row.submitted_at
+                for start in range(0, len(asset_ids), 500)
+                for row in tx.conn.execute(
+                    select(assets.c.id, assets.c.submitted_at).where(
+                        assets.c.id.in_(sorted(asset_ids)[start : start + 500])
+                    )
+                )
+            }
+            missing = sorted(asset_ids - set(found))
+            if missing:
+                raise NotFoundError(f"There is no asset {missing[0]} in this project.")
+            submitted = sorted(a for a in pending_on if found[a] is not None)
+            if submitted:
+                raise ProjectError(
+                    f"Asset {submitted[0]} is submitted, so it cannot take pending suggestions; "
+                    f"reopen it first."
+                )
+            known = list(tx.conn.execute(select(labels.c.name)).scalars())
+            added = [label for label in new_labels if label.name not in known]
+            if added:
+                tx.conn.execute(
+                    labels.insert(),
+                    [
+                        {"name": label.name, "color": label.color, "position": len(known) + i}
+                        for i, label in enumerate(added)
+                    ],
+                )
+                tx.changed(LABELS, *known, *(label.name for label in added))
+            removed: list[str] = []
+            if replace_pending_of is not None:
+                targets = sorted(asset_ids | set(replace_on))
+                for start in range(0, len(targets), 500):
+                    stale = (
+                        ann.c.asset_id.in_(targets[start : start + 500]),
+                        ann.c.provider_id == replace_pending_of,
+                        ann.c.origin == Origin.MODEL.value,
+                        ann.c.state == ReviewState.PENDING.value,
+                    )
+                    ids = list(tx.conn.execute(select(ann.c.id).where(*stale)).scalars())
+                    if ids:
+                        tx.conn.execute(ann.delete().where(*stale))
+                        removed.extend(ids)
+                        tx.changed(ASSETS, *targets[start : start + 500])
+            if values:
+                try:
+                    tx.conn.execute(ann.insert(), values)
+                except IntegrityError as exc:
+                    raise ProjectError(f"The annotations could not be stored: {exc.orig}") from exc
+            tx.changed(ANNOTATIONS, *removed, *(record.id for record in records))
+            tx.changed(ASSETS, *sorted(asset_ids))
+        return list(records)
 
     def update_annotation(
         self,

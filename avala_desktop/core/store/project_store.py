@@ -13,6 +13,7 @@ The API, by part (see each method's docstring):
 - assets (asset_ops): `add_assets`, `assets`, `asset`, `asset_count`, `asset_abspath`,
   `submit_asset`, `unsubmit_asset`
 - annotations (annotation_ops): `annotations`, `get_annotation`, `insert_annotation`,
+  `insert_annotations`,
   `update_annotation`, `set_state`, `set_states`, `delete_annotation`, `restore_annotation`
 - runs (runs): `create_run`, `get_run`, `runs`, `update_run`, `latest_resumable_run`,
   `processed_asset_ids`, `run_assets`, `replace_pending_suggestions`, `record_asset_result`,
