@@ -4,7 +4,8 @@ A gesture freezes the camera of the view it happens in (the view is turned with 
 a view that turned along while the box rotates would show the box standing still). Every
 step previews the box in all views and queues an edit; the host sends queued edits at most
 once per event-loop turn, all with the gesture's merge id, so the whole drag is one undo step
-and the store holds each step as it happens. Escape puts the box back as it was.
+and the store holds each step as it happens. Escape puts the box back as it was: the host
+drops what it has not sent and asks for the steps it has sent to be taken back.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class EditorHost(Protocol):
                    merge_id: int) -> None: ...
     def flush_edits(self) -> None: ...
     def commit_preview(self, item_id: str) -> None: ...
+    def cancel_edits(self, item_id: str, merge_id: int, *, sent: bool) -> None: ...
     def new_merge_id(self) -> int: ...
     def select_by_user(self, ids: list[str]) -> None: ...
     def cloud_points(self) -> np.ndarray | None: ...
@@ -161,7 +163,7 @@ class CuboidEditor:
         self.host.refresh_overlays()
 
     def cancel(self) -> bool:
-        """Abandon the gesture: a dragged box goes back to where it was (same undo step)."""
+        """Abandon the gesture: a dragged box goes back to where it was."""
         g = self._gesture
         if g is None:
             if self.draw_mode:
@@ -169,9 +171,8 @@ class CuboidEditor:
                 return True
             return False
         self._gesture = None
-        if g.handle is not None and g.changed and g.item_id is not None:
-            self.host.queue_edit(g.item_id, g.old_geometry, g.old_geometry, g.merge_id)
-            self.host.flush_edits()
+        if g.handle is not None and g.item_id is not None:
+            self.host.cancel_edits(g.item_id, g.merge_id, sent=g.changed)
             self.host.preview_box(g.item_id, None)
         if g.handle is None:
             self.host.end_draw_mode()

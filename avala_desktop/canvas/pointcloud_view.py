@@ -7,6 +7,8 @@ with ``set_items`` / ``update_item``. Programmatic calls do not emit signals.
 
 - ``cuboidEdited(id, old_geometry, new_geometry, merge_id)``: a drag sends one per event-loop
   turn while it runs, all with the same merge id (one undo step), the last one on release;
+- ``cuboidEditCancelled(id, merge_id)``: Escape abandoned a drag whose steps were already
+  sent; the receiver takes that undo step back;
 - ``cuboidCreated(geometry)``: a box drawn in the top view (C, then drag its footprint);
 - ``selectionChanged(ids)``: the user picked boxes (click in any view).
 
@@ -56,6 +58,7 @@ class _OrthoState:
 
 class PointCloudView(QWidget):
     cuboidEdited = Signal(str, dict, dict, int)  # id, old geometry, new geometry, merge id
+    cuboidEditCancelled = Signal(str, int)  # id, merge id of a drag abandoned with Escape
     cuboidCreated = Signal(dict)  # canonical bounding_box_3d geometry
     selectionChanged = Signal(list)  # list[str]; user changes only
     drawModeChanged = Signal(bool)
@@ -391,6 +394,15 @@ class PointCloudView(QWidget):
         pending, self._pending_edit = self._pending_edit, None
         if pending is not None:
             self.cuboidEdited.emit(*pending)
+
+    def cancel_edits(self, item_id: str, merge_id: int, *, sent: bool) -> None:
+        """Escape during a drag: forget its unsent step; if steps went out, say so."""
+        pending = self._pending_edit
+        if pending is not None and (pending[0], pending[3]) == (item_id, merge_id):
+            self._flush.stop()
+            self._pending_edit = None
+        if sent:
+            self.cuboidEditCancelled.emit(item_id, merge_id)
 
     def new_merge_id(self) -> int:
         self._merge_ids += 1
