@@ -27,10 +27,13 @@ FAST_POINTS = 1_000_000
 
 class PreparedCloud:
     def __init__(self, cloud: PointCloud) -> None:
-        self.cloud = cloud
+        # Copies of what the views need, not the PointCloud: its arrays may be views into the
+        # whole file buffer (every field of a binary PCD), which would otherwise stay alive.
+        self.intensity = None if cloud.intensity is None else \
+            np.ascontiguousarray(cloud.intensity, dtype=np.float32)
         self.full = RenderCloud(cloud.points)
-        self._height = self.full.colors[:-1].copy()
-        self._intensity: np.ndarray | None = None
+        self._height_colors = self.full.colors[:-1].copy()
+        self._intensity_colors: np.ndarray | None = None
         self.color_mode: ColorMode = "height"
         self.version = 0  # grows when colours change: cached frames and derived clouds go stale
         self._fast: RenderCloud | None = None
@@ -47,7 +50,7 @@ class PreparedCloud:
 
     @property
     def has_intensity(self) -> bool:
-        return self.cloud.intensity is not None
+        return self.intensity is not None
 
     def set_color_mode(self, mode: ColorMode) -> bool:
         """Recolour by height or intensity; False (nothing changes) when the cloud has no
@@ -55,13 +58,13 @@ class PreparedCloud:
         if mode == self.color_mode:
             return True
         if mode == "intensity":
-            if self.cloud.intensity is None:
+            if self.intensity is None:
                 return False
-            if self._intensity is None:
-                self._intensity = colors_by_intensity(self.cloud.intensity)
-            colors = self._intensity
+            if self._intensity_colors is None:
+                self._intensity_colors = colors_by_intensity(self.intensity)
+            colors = self._intensity_colors
         elif mode == "height":
-            colors = self._height
+            colors = self._height_colors
         else:
             raise ValueError(f"colour mode must be height or intensity, got {mode!r}")
         self.full.set_colors(colors)
