@@ -16,6 +16,7 @@ the selected box, C draws a new box, Escape abandons a drag or drawing.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import QWidget
 
 from avala_desktop.canvas import qt_guard  # noqa: F401  (PySide6 refcount workaround)
 from avala_desktop.canvas.pointcloud_render import BACKGROUND, RenderCloud, render, to_qimage
-from avala_desktop.core.camera3d import Camera, OrbitCamera
+from avala_desktop.core.camera3d import Camera, OrbitCamera, OrthoCamera
 
 ViewKind = Literal["perspective", "top", "side", "front"]
 ORTHO_KINDS: tuple[ViewKind, ...] = ("top", "side", "front")
@@ -102,7 +103,8 @@ class CloudViewport(QWidget):
         return self._image
 
     def _render_if_stale(self) -> None:
-        if self._ensure_frame():
+        # A hidden view renders when it is next painted, not for nobody now.
+        if self.isVisible() and self._ensure_frame():
             self.update()
 
     def _ensure_frame(self) -> bool:
@@ -116,14 +118,21 @@ class CloudViewport(QWidget):
                 return True
             return False
         cloud, point_size, source_key = self._host.render_source(self.kind, camera, w, h)
-        key = (w, h, camera_key(camera), point_size, *source_key)
+        dpr = self.devicePixelRatioF()
+        key = (w, h, dpr, camera_key(camera), point_size, *source_key)
         if key == self._image_key:
             return False
         if cloud is None:
             self._image = None
         else:
             start = time.perf_counter()
-            self._image = to_qimage(render(cloud, None, camera, w, h, point_size=point_size))
+            # On a high-density screen, render device pixels: an upscaled frame looks blurred.
+            pw, ph = max(1, round(w * dpr)), max(1, round(h * dpr))
+            if isinstance(camera, OrthoCamera) and dpr != 1.0:
+                camera = replace(camera, scale=camera.scale * dpr)
+            size = min(3, point_size * max(1, round(dpr)))
+            self._image = to_qimage(render(cloud, None, camera, pw, ph, point_size=size))
+            self._image.setDevicePixelRatio(dpr)
             self.last_render_ms = (time.perf_counter() - start) * 1e3
             self.renders += 1
         self._image_key = key
