@@ -129,6 +129,7 @@ class ImportChooser(QDialog):
         self.threshold.setDecimals(2)
         self.threshold.setValue(DEFAULT_THRESHOLD)
         self.as_suggestions.toggled.connect(self._sync)
+        self.format_combo.currentIndexChanged.connect(self._hint)
         self._buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -144,6 +145,10 @@ class ImportChooser(QDialog):
         form.addRow("Keep confidence ≥", self.threshold)
         form.addRow(self._buttons)
         self._sync()
+        self._hint()
+
+    def _hint(self) -> None:
+        self.path.setPlaceholderText(FORMATS[self.fmt()].import_hint)
 
     def _sync(self) -> None:
         on = self.as_suggestions.isChecked()

@@ -102,6 +102,9 @@ def test_choosers_hand_over_the_choices(qtbot: QtBot, tmp_path: Path) -> None:
     qtbot.addWidget(chooser)
     ok = chooser.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
     assert not ok.isEnabled() and not chooser.threshold.isEnabled()
+    assert chooser.path.placeholderText() == "a COCO .json file"
+    chooser.format_combo.setCurrentIndex(chooser.format_combo.findData("yolo"))
+    assert "data.yaml" in chooser.path.placeholderText()
     chooser.path.setText(str(tmp_path))
     chooser.as_suggestions.setChecked(True)
     assert ok.isEnabled() and chooser.threshold.isEnabled() and chooser.provider_name.isEnabled()

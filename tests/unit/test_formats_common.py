@@ -97,8 +97,9 @@ def test_cancel_just_before_the_rename_keeps_the_final_name_free(tmp_path: Path)
 
 def test_export_refuses_the_project_folder_itself(tmp_path: Path) -> None:
     store = new_project(tmp_path / "src")
-    with pytest.raises(FormatError, match="folder of its own"):
-        export_project(store, "coco", tmp_path / "src")
+    for inside in (tmp_path / "src", tmp_path / "src" / "export", tmp_path):
+        with pytest.raises(FormatError, match="folder outside the project"):
+            export_project(store, "coco", inside)
     with pytest.raises(FormatError, match="Unknown format 'csv'"):
         export_project(store, "csv", tmp_path / "out")
 
@@ -256,3 +257,35 @@ def test_nothing_matching_is_an_error_and_bad_threshold_refused(tmp_path: Path) 
         import_annotations(store, "avala", folder, threshold=1.5)
     with pytest.raises(FormatError, match="does not exist"):
         import_annotations(store, "avala", tmp_path / "missing")
+
+
+def test_cancelled_import_changes_nothing(tmp_path: Path) -> None:
+    store = new_project(tmp_path / "src")
+    populate(store)
+    export_project(store, "labelme", tmp_path / "out")
+    fresh = new_project(tmp_path / "fresh")
+    cancel = threading.Event()
+
+    def progress(event: Progress) -> None:
+        if event.done == 1:
+            cancel.set()
+
+    with pytest.raises(OperationCancelled):
+        import_annotations(fresh, "labelme", tmp_path / "out", progress=progress, cancel=cancel)
+    assert annotations_by_asset(fresh) == []
+
+
+def test_one_bulk_insert_is_one_notification(tmp_path: Path) -> None:
+    store = new_project(tmp_path / "src")
+    populate(store)
+    export_project(store, "coco", tmp_path / "out")
+    fresh = new_project(tmp_path / "fresh", labels=("car",))
+    heard: list[tuple[str, tuple[str, ...]]] = []
+    fresh.subscribe(lambda kind, ids: heard.append((kind, ids)))
+    summary = import_annotations(fresh, "coco", tmp_path / "out")
+    kinds = [kind for kind, _ in heard]
+    assert sorted(kinds) == ["annotations", "assets", "labels"]
+    annotation_ids = next(ids for kind, ids in heard if kind == "annotations")
+    assert len(annotation_ids) == summary.imported == 7
+    assert next(ids for kind, ids in heard if kind == "labels") == (
+        "car", "pedestrian", "cyclist")

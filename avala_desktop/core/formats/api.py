@@ -31,10 +31,10 @@ def export_project(
     out = Path(out_dir).expanduser().absolute()
     if out.exists() and not out.is_dir():
         raise FormatError(f"{out} is a file; export into a folder.")
-    if out == store.root or store.root.is_relative_to(out):
+    if out.is_relative_to(store.root) or store.root.is_relative_to(out):
         raise FormatError(
-            f"Export into a folder of its own, not {out}: the export would mix with the "
-            "project's assets."
+            f"Export into a folder outside the project, not {out}: exported files (YOLO "
+            "copies images, labelme writes frame images) would mix with the project's assets."
         )
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -97,7 +97,10 @@ def _image_path(job: ExportJob, item: ExportItem, json_path: Path) -> str:
             job.write_bytes(png.relative_to(job.out_dir).as_posix(), data)
         return png.name
     image = job.store.asset_abspath(asset)
-    return Path(os.path.relpath(image, json_path.parent)).as_posix()
+    try:
+        return Path(os.path.relpath(image, json_path.parent)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return image.as_posix()
 
 
 def export_labelme(job: ExportJob) -> None:
