@@ -2,8 +2,9 @@
 pending suggestions (PRODUCT.md §4).
 
 How a run holds together:
-- Bounded: at most `concurrency` requests are out at once, and assets are submitted to the
-  worker pool only as slots free up, so memory stays flat in the number of assets.
+- Bounded: `concurrency` pool tasks each take the next asset when they are free, so at most
+  that many requests are out and at most that many results wait to be committed; memory
+  stays flat in the number of assets.
 - One asset, one transaction: workers fetch, parse and triage; the calling thread commits
   each asset with `ProjectStore.replace_pending_suggestions` (its suggestions and its result
   row together) or `record_asset_failure`. A failing asset never stops the run.
@@ -17,11 +18,11 @@ How a run holds together:
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,6 @@ from avala_desktop.inference.clients import make_client
 from avala_desktop.inference.providers import HttpProviderConfig, SageMakerProviderConfig
 from avala_desktop.jobs.events import (
     AssetDone,
-    FailureExample,
     RunEvent,
     RunFinished,
     RunStarted,
@@ -58,7 +58,7 @@ from avala_desktop.jobs.planning import (
     mark_stale_runs,
     normalize_scope,
     plan_run,
-    select_assets,
+    require_assets,
 )
 from avala_desktop.jobs.pool import DaemonThreadPool
 from avala_desktop.jobs.progress import RunTally
@@ -71,7 +71,6 @@ MAX_CONCURRENCY = 32
 CANCEL_GRACE_S = 1.0
 PROGRESS_INTERVAL_S = 0.1
 COUNTERS_INTERVAL_S = 1.0
-EXAMPLES_PER_CATEGORY = 3
 SUBMITTED_MESSAGE = "The asset is already submitted; reopen it to auto-label it again."
 
 ProviderConfig = HttpProviderConfig | SageMakerProviderConfig
@@ -84,7 +83,29 @@ class _Outcome:
     discarded: dict[str, int] = field(default_factory=dict)
     message: str | None = None
     failure: InferenceFailure | None = None
-    cancelled: bool = False
+    cancelled: bool = False  # abandoned: not committed, a resume does it
+    removed: bool = False  # the asset left the project while the run was on
+
+
+class _AssetSource:
+    """The plan's asset ids, handed out one at a time to worker threads; dry once
+    cancelled."""
+
+    def __init__(self, asset_ids: list[str], cancel: threading.Event) -> None:
+        self._assets = iter(asset_ids)
+        self._cancel = cancel
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def next(self) -> str | None:
+        with self._lock:
+            if self._closed or self._cancel.is_set():
+                return None
+            return next(self._assets, None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
 
 
 class AutoLabelRun:
@@ -122,7 +143,6 @@ class AutoLabelRun:
         self._grace_s = cancel_grace_s
         self._labels: list[str] = []
         self._inflight = InflightAssets(store)
-        self._names: dict[str, str] = {}
         self._kept_by_type: Counter[str] = Counter()
         self._masks: MaskFetcher | None = None
         self._server: AssetServer | None = None
@@ -140,7 +160,7 @@ class AutoLabelRun:
                 "first (`avala-desktop init PROJECT_DIR --labels a,b,c`)"
             )
         if isinstance(self.scope, list):
-            select_assets(self.store, self.scope)  # unknown ids fail before a run exists
+            require_assets(self.store, self.scope)  # unknown ids fail before a run exists
         owns_client = self._client is None
         client = self._client if self._client is not None else self._make_client()
         try:
@@ -207,7 +227,6 @@ class AutoLabelRun:
         try:
             plan = plan_run(self.store, run)
             tally = RunTally(plan.total, plan.earlier)
-            self._names = {a.id: a.display_name for a in (*plan.todo, *plan.submitted)}
             self._emit(
                 RunStarted(
                     run_id=run.id,
@@ -221,8 +240,8 @@ class AutoLabelRun:
                     resumed=self.resume_run_id is not None,
                 )
             )
-            for asset in plan.submitted:
-                self._skip_submitted(asset, tally)
+            for asset_id in plan.submitted:
+                self._skip_submitted(asset_id, tally)
             self._start_services()
             remaining = self._process_all(plan, client, tally)
             state = RunState.CANCELLED if remaining else RunState.COMPLETED
@@ -268,31 +287,53 @@ class AutoLabelRun:
     # -- the loop ---------------------------------------------------------------------------
 
     def _process_all(self, plan: Plan, client: ProviderClient, tally: RunTally) -> int:
-        """Runs the plan; returns how many assets were left undone (non-zero after a cancel)."""
-        pending = iter(plan.todo)
+        """Runs the plan; returns how many assets were left undone (non-zero after a cancel).
+
+        `concurrency` pool tasks each take the next asset themselves, so a slot never waits
+        for the store; finished assets reach this thread through a queue of `concurrency`
+        places, which holds the workers back whenever committing falls behind.
+        """
+        source = _AssetSource(plan.todo, self.cancel)
+        results: queue.Queue[tuple[str, Asset | None, _Outcome]] = queue.Queue(
+            maxsize=self.concurrency
+        )
+        abandoned = threading.Event()
+
+        def work() -> None:
+            while (asset_id := source.next()) is not None:
+                item = (asset_id, *self._process(asset_id, client))
+                while not abandoned.is_set():
+                    try:
+                        results.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+
         left = len(plan.todo)
-        in_flight: dict[Future[_Outcome], Asset] = {}
         pool = DaemonThreadPool(self.concurrency, name="avala-autolabel")
+        workers = [pool.submit(work) for _ in range(self.concurrency)]
         last_progress = last_counters = time.monotonic()
         grace_until: float | None = None
         emitted_done = -1
         try:
             while True:
-                if not self.cancel.is_set():
-                    while len(in_flight) < self.concurrency:
-                        asset = next(pending, None)
-                        if asset is None:
-                            break
-                        in_flight[pool.submit(self._process, asset, client)] = asset
-                elif grace_until is None:
+                if self.cancel.is_set() and grace_until is None:
                     grace_until = time.monotonic() + self._grace_s
-                if not in_flight:
+                if all(w.done() for w in workers) and results.empty():
+                    for w in workers:
+                        w.result()  # a worker that died of a bug fails the run, loudly
                     break
-                timeout = 0.1 if grace_until is None else max(0.0, grace_until - time.monotonic())
-                done, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
-                for future in done:
-                    asset = in_flight.pop(future)
-                    if self._commit(asset, future.result(), tally):
+                now = time.monotonic()
+                if grace_until is not None and now >= grace_until:
+                    log.info("cancel: abandoning the requests still in flight")
+                    break
+                wait_s = 0.1 if grace_until is None else min(0.1, grace_until - now)
+                try:
+                    asset_id, asset, outcome = results.get(timeout=max(0.0, wait_s))
+                except queue.Empty:
+                    pass
+                else:
+                    if self._commit(asset_id, asset, outcome, tally):
                         left -= 1
                 now = time.monotonic()
                 if now - last_progress >= PROGRESS_INTERVAL_S and tally.done != emitted_done:
@@ -301,12 +342,10 @@ class AutoLabelRun:
                 if now - last_counters >= COUNTERS_INTERVAL_S:
                     self.store.update_run(self._run_id, counters=tally.counters())
                     last_counters = now
-                if grace_until is not None and now >= grace_until:
-                    if in_flight:
-                        log.info("cancel: abandoning %d request(s) still in flight", len(in_flight))
-                    break
         finally:
-            # Abandoned requests finish on daemon threads; nobody commits what they return.
+            # Requests still out finish on daemon threads; what they return is dropped.
+            abandoned.set()
+            source.close()
             pool.shutdown(wait=False, cancel_futures=True)
         if tally.done != emitted_done:
             self._emit(tally.progress())
@@ -317,21 +356,26 @@ class AutoLabelRun:
         assert self._run is not None
         return self._run.id
 
-    def _process(self, asset: Asset, client: ProviderClient) -> _Outcome:
+    def _process(self, asset_id: str, client: ProviderClient) -> tuple[Asset | None, _Outcome]:
         """On a worker thread: one asset from bytes to triaged suggestions; never raises."""
+        asset: Asset | None = None
         try:
             if self.cancel.is_set():
-                return _Outcome(cancelled=True)
-            return self._infer(asset, client)
+                return None, _Outcome(cancelled=True)
+            # Read here, not at planning: the plan holds ids only, so memory stays flat.
+            asset = self.store.asset(asset_id)
+            if asset is None:
+                return None, _Outcome(removed=True)
+            return asset, self._infer(asset, client)
         except RequestCancelled:
-            return _Outcome(cancelled=True)
+            return asset, _Outcome(cancelled=True)
         except InferenceFailure as failure:
-            return _Outcome(failure=failure)
+            return asset, _Outcome(failure=failure)
         except Exception as exc:
             # A bug must not stop the run or vanish: the asset fails as `internal`, with the
             # traceback in the log.
-            log.exception("auto-label: unexpected error on asset %s", asset.id)
-            return _Outcome(
+            log.exception("auto-label: unexpected error on asset %s", asset_id)
+            return asset, _Outcome(
                 failure=InferenceFailure(
                     FailureCategory.INTERNAL,
                     f"An unexpected error stopped this asset ({type(exc).__name__}: {exc}). "
@@ -366,11 +410,16 @@ class AutoLabelRun:
 
     # -- committing -------------------------------------------------------------------------
 
-    def _commit(self, asset: Asset, outcome: _Outcome, tally: RunTally) -> bool:
+    def _commit(
+        self, asset_id: str, asset: Asset | None, outcome: _Outcome, tally: RunTally
+    ) -> bool:
         """Store one asset's outcome; False when it was abandoned (cancelled) instead."""
         if outcome.cancelled:
             return False
+        name = asset.display_name if asset is not None else asset_id
         try:
+            if outcome.removed:
+                raise NotFoundError(f"There is no asset {asset_id} in this project.")
             if outcome.failure is not None:
                 failure = outcome.failure
                 result = RunAssetResult(
@@ -379,7 +428,7 @@ class AutoLabelRun:
                     message=failure.message,
                 )
                 self.store.record_asset_failure(
-                    self._run_id, asset.id, failure.category.value, failure.message
+                    self._run_id, asset_id, failure.category.value, failure.message
                 )
             else:
                 result = RunAssetResult(
@@ -389,7 +438,7 @@ class AutoLabelRun:
                     message=outcome.message,
                 )
                 records = self.store.replace_pending_suggestions(
-                    asset.id, self.config.id, self._run_id, outcome.annotations, result
+                    asset_id, self.config.id, self._run_id, outcome.annotations, result
                 )
                 self._kept_by_type.update(record.type for record in records)
                 if outcome.annotations and not records:
@@ -402,21 +451,22 @@ class AutoLabelRun:
                 status=RunAssetStatus.SKIPPED,
                 message="The asset was removed from the project during the run.",
             )
-        tally.add(result)
-        self._emit_done(asset, result)
+        tally.add(result, asset_id=asset_id, asset_name=name)
+        self._emit_done(asset_id, name, result)
         return True
 
-    def _skip_submitted(self, asset: Asset, tally: RunTally) -> None:
+    def _skip_submitted(self, asset_id: str, tally: RunTally) -> None:
         result = RunAssetResult(status=RunAssetStatus.SKIPPED, message=SUBMITTED_MESSAGE)
-        self.store.record_asset_result(self._run_id, asset.id, result)
-        tally.add(result)
-        self._emit_done(asset, result)
+        self.store.record_asset_result(self._run_id, asset_id, result)
+        name = self._name(asset_id)
+        tally.add(result, asset_id=asset_id, asset_name=name)
+        self._emit_done(asset_id, name, result)
 
-    def _emit_done(self, asset: Asset, result: RunAssetResult) -> None:
+    def _emit_done(self, asset_id: str, name: str, result: RunAssetResult) -> None:
         self._emit(
             AssetDone(
-                asset_id=asset.id,
-                asset_name=asset.display_name,
+                asset_id=asset_id,
+                asset_name=name,
                 status=RunAssetStatus(result.status).value,
                 kept=result.kept,
                 discarded=dict(result.discarded),
@@ -427,22 +477,11 @@ class AutoLabelRun:
 
     # -- the summary ------------------------------------------------------------------------
 
-    def _summary(self, plan: Plan, state: RunState, session: RunTally) -> RunSummary:
-        """Read back from the store, so a resumed run's summary covers every session."""
+    def _summary(self, plan: Plan, state: RunState, tally: RunTally) -> RunSummary:
+        """The whole run's outcome: the tally was seeded with the earlier sessions' results,
+        so nothing is read back but the types of their suggestions."""
         run = self.store.get_run(self._run_id)
         assert run is not None
-        entries = self.store.run_assets(run.id)
-        tally = RunTally(plan.total, entries)
-        examples: dict[str, list[FailureExample]] = {}
-        for entry in entries:
-            result = entry.result
-            if RunAssetStatus(result.status) is not RunAssetStatus.FAILED:
-                continue
-            bucket = examples.setdefault(result.category or "internal", [])
-            if len(bucket) < EXAMPLES_PER_CATEGORY:
-                bucket.append(
-                    FailureExample(entry.asset_id, self._name(entry.asset_id), result.message or "")
-                )
         kept_by_type = Counter(self._kept_by_type)
         for entry in plan.earlier:
             if entry.result.kept:
@@ -464,18 +503,15 @@ class AutoLabelRun:
             kept_by_type=dict(kept_by_type.most_common()),
             discarded=dict(tally.discarded.most_common()),
             failed_by_category=dict(tally.failed_by_category.most_common()),
-            failure_examples=examples,
-            elapsed_s=session.elapsed(),
-            rate=session.rate(),
+            failure_examples=tally.failure_examples(self._name),
+            elapsed_s=tally.elapsed(),
+            rate=tally.rate(),
             resumed=self.resume_run_id is not None,
         )
 
     def _name(self, asset_id: str) -> str:
-        name = self._names.get(asset_id)
-        if name is None:
-            asset = self.store.asset(asset_id)
-            name = asset.display_name if asset is not None else asset_id
-        return name
+        asset = self.store.asset(asset_id)
+        return asset.display_name if asset is not None else asset_id
 
 
 def run_auto_label(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -29,6 +29,7 @@ from avala_desktop.core.store import (
 
 Scope = Literal["unlabeled", "all"] | Sequence[str]
 SCOPES: tuple[str, ...] = ("unlabeled", "all")
+PAGE_SIZE = 256
 LOCK_DIR = "locks"
 
 
@@ -60,20 +61,9 @@ def describe_scope(scope: str | list[str]) -> str:
     return f"{len(scope)} chosen asset{'s' if len(scope) != 1 else ''}"
 
 
-def select_assets(store: ProjectStore, scope: str | list[str]) -> list[Asset]:
-    """The assets `scope` names right now, in the project's path order."""
-    if scope == "unlabeled":
-        return store.assets(statuses=[AssetStatus.UNLABELED])
-    if scope == "all":
-        return store.assets()
-    found: list[Asset] = []
-    missing: list[str] = []
-    for asset_id in scope:
-        asset = store.asset(asset_id)
-        if asset is None:
-            missing.append(asset_id)
-        else:
-            found.append(asset)
+def require_assets(store: ProjectStore, asset_ids: list[str]) -> None:
+    """RunError naming the ids the project does not have, if any."""
+    missing = [asset_id for asset_id in asset_ids if store.asset(asset_id) is None]
     if missing:
         shown = ", ".join(missing[:5])
         if len(missing) > 5:
@@ -82,16 +72,36 @@ def select_assets(store: ProjectStore, scope: str | list[str]) -> list[Asset]:
             f"the project has no asset {shown}; list the ids with `avala-desktop status` "
             "or the asset browser"
         )
-    return found
+
+
+def iter_scope(store: ProjectStore, scope: str | list[str]) -> Iterator[Asset]:
+    """The assets `scope` names right now: in the project's path order (a list scope: in its
+    own order), read a page at a time so that planning a large project never holds every
+    asset record at once. RunError names ids the project does not have."""
+    if isinstance(scope, list):
+        require_assets(store, scope)
+        for asset_id in scope:
+            asset = store.asset(asset_id)
+            if asset is not None:
+                yield asset
+        return
+    statuses = [AssetStatus.UNLABELED] if scope == "unlabeled" else None
+    offset = 0
+    while True:
+        page = store.assets(statuses=statuses, limit=PAGE_SIZE, offset=offset)
+        yield from page
+        if len(page) < PAGE_SIZE:
+            return
+        offset += PAGE_SIZE
 
 
 @dataclass(frozen=True)
 class Plan:
-    """`todo` go to the model; `submitted` are recorded as skipped without a request;
-    `earlier` are the results a resumed run already has."""
+    """Asset ids: `todo` go to the model, `submitted` are recorded as skipped without a
+    request; `earlier` are the results a resumed run already has."""
 
-    todo: list[Asset]
-    submitted: list[Asset]
+    todo: list[str]
+    submitted: list[str]
     earlier: list[RunAssetEntry]
 
     @property
@@ -102,13 +112,15 @@ class Plan:
 def plan_run(store: ProjectStore, run: Run) -> Plan:
     earlier = store.run_assets(run.id)
     done = {entry.asset_id for entry in earlier}
-    todo: list[Asset] = []
-    submitted: list[Asset] = []
-    for asset in select_assets(store, run.scope):
+    todo: list[str] = []
+    submitted: list[str] = []
+    for asset in iter_scope(store, run.scope):
         if asset.id in done:
             continue
-        (submitted if asset.status is AssetStatus.SUBMITTED else todo).append(asset)
-    return Plan(todo=todo, submitted=submitted, earlier=earlier)
+        (submitted if asset.status is AssetStatus.SUBMITTED else todo).append(asset.id)
+    # A project changing while it is paged through could show an asset twice.
+    return Plan(todo=list(dict.fromkeys(todo)), submitted=list(dict.fromkeys(submitted)),
+                earlier=earlier)
 
 
 # -- run ownership -------------------------------------------------------------------------

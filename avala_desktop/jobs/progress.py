@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from avala_desktop.core.store import RunAssetEntry, RunAssetResult, RunAssetStatus
-from avala_desktop.jobs.events import RunProgress
+from avala_desktop.jobs.events import FailureExample, RunProgress
+
+EXAMPLES_PER_CATEGORY = 3
 
 
 class RunTally:
@@ -22,20 +24,46 @@ class RunTally:
         self.kept = 0
         self.discarded: Counter[str] = Counter()
         self.failed_by_category: Counter[str] = Counter()
+        # The first few failures of each category, for the summary: (asset id, name or None
+        # when only the id is known, message).
+        self.examples: dict[str, list[tuple[str, str | None, str]]] = {}
         for entry in earlier:
-            self.add(entry.result, this_session=False)
+            self.add(entry.result, asset_id=entry.asset_id, this_session=False)
         self.session_done = 0
         self.started = self._clock()
 
-    def add(self, result: RunAssetResult, *, this_session: bool = True) -> None:
+    def add(
+        self,
+        result: RunAssetResult,
+        *,
+        asset_id: str = "",
+        asset_name: str | None = None,
+        this_session: bool = True,
+    ) -> None:
         status = RunAssetStatus(result.status)
         self.counts[status.value] += 1
         self.kept += int(result.kept)
         self.discarded.update({str(k): int(v) for k, v in result.discarded.items()})
         if status is RunAssetStatus.FAILED:
-            self.failed_by_category[result.category or "internal"] += 1
+            category = result.category or "internal"
+            self.failed_by_category[category] += 1
+            bucket = self.examples.setdefault(category, [])
+            if len(bucket) < EXAMPLES_PER_CATEGORY:
+                bucket.append((asset_id, asset_name, result.message or ""))
         if this_session:
             self.session_done += 1
+
+    def failure_examples(
+        self, name_of: Callable[[str], str]
+    ) -> dict[str, list[FailureExample]]:
+        """The examples with every asset named (`name_of` looks up those only known by id)."""
+        return {
+            category: [
+                FailureExample(asset_id, name if name is not None else name_of(asset_id), text)
+                for asset_id, name, text in bucket
+            ]
+            for category, bucket in self.examples.items()
+        }
 
     @property
     def done(self) -> int:

@@ -4,6 +4,7 @@ threshold and label set filter, scopes, bounded concurrency, cancel and resume."
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,3 +214,27 @@ def test_an_asset_that_cannot_be_read_fails_alone(tmp_path: Path, server: ModelS
     assert (summary.ok, summary.failed) == (2, 1)
     assert summary.failed_by_category == {"asset_unreadable": 1}
     assert gone.id not in {r.json["asset_id"] for r in server.requests}
+
+
+def test_cancel_abandons_stuck_requests_uncommitted_and_a_resume_does_them(
+    tmp_path: Path, server: ModelServer
+) -> None:
+    store = image_project(tmp_path / "p", 4)
+    server.default = slow(30, ok_json([box(1)]))
+    provider = http_provider(server, timeout_s=60)
+    cancel = threading.Event()
+    timer = threading.Timer(0.5, cancel.set)
+    timer.start()
+    started = time.monotonic()
+
+    first = run_auto_label(store, provider, concurrency=2, cancel=cancel)
+
+    assert time.monotonic() - started < 10  # the 30 s requests were not waited for
+    assert first.state == "cancelled" and first.done == 0
+    assert len(server.requests) == 2  # no new request after the cancel
+    assert all(store.annotations(a.id) == [] for a in store.assets())
+    assert store.processed_asset_ids(first.run_id) == set()
+
+    server.default = ok_json([box(1)])
+    second = run_auto_label(store, provider, resume_run_id=first.run_id)
+    assert (second.state, second.ok) == ("completed", 4)

@@ -50,15 +50,15 @@ def test_plan_skips_what_the_run_did_and_sets_submitted_assets_apart(store: Proj
     run = store.create_run(PROVIDER, "m", scope="all")
     store.replace_pending_suggestions(a0.id, PROVIDER, run.id, [], RunAssetResult())
     plan = plan_run(store, run)
-    assert [a.id for a in plan.todo] == [a2.id, a3.id, a4.id]
-    assert [a.id for a in plan.submitted] == [a1.id]
+    assert plan.todo == [a2.id, a3.id, a4.id]
+    assert plan.submitted == [a1.id]
     assert [e.asset_id for e in plan.earlier] == [a0.id]
     assert plan.total == 5
 
     unlabeled = store.create_run(PROVIDER, "m")
-    assert [a.id for a in plan_run(store, unlabeled).todo] == [a0.id, a3.id, a4.id]
+    assert plan_run(store, unlabeled).todo == [a0.id, a3.id, a4.id]
     chosen = store.create_run(PROVIDER, "m", scope=[a4.id, a3.id])
-    assert [a.id for a in plan_run(store, chosen).todo] == [a4.id, a3.id]  # as asked
+    assert plan_run(store, chosen).todo == [a4.id, a3.id]  # as asked
 
 
 def test_a_lock_is_exclusive_until_released(store: ProjectStore) -> None:
