@@ -55,7 +55,8 @@ class CaptionAtlas:
         p.fillRect(QRect(x, y, width, self.height), CAPTION_BACKGROUND)
         p.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
         p.setFont(self.font)
-        p.setPen(color)
+        # Dark label colours (navy, maroon) would vanish on the dark background: lighten them.
+        p.setPen(color if color.lightness() >= 110 else color.lighter(200))
         p.drawText(QRect(x + _PAD_X, y, width - _PAD_X, self.height),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
         p.end()

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from avala_desktop import __version__
 
@@ -17,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "avala_desktop.cli.autolabel_cmd",
     "avala_desktop.cli.demo_cmd",
     "avala_desktop.cli.formats_cmd",
+    "avala_desktop.cli.gui_cmd",
 )
 
 
@@ -33,8 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    # argparse offers no public accessor for the registered sub-commands.
+    return {name for action in parser._actions
+            if isinstance(action, argparse._SubParsersAction) for name in action.choices}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    if len(argv) == 1 and argv[0] not in _command_names(parser) and Path(argv[0]).is_dir():
+        argv = ["open", argv[0]]  # `avala-desktop PROJECT_DIR` opens the review window
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

@@ -1,0 +1,335 @@
+"""Review: the current asset, its annotations, selection, filters and navigation.
+
+The actions themselves (accept, delete, relabel, submit, edits ...) are in review_commands.py,
+a mixin of this class. The controller holds the current asset and its annotations as last
+read from the store. Every action is a core command pushed on the shared
+``ReviewUndoStack``, which writes to the store at once; the controller then re-reads the
+asset's annotations and hands them to the canvas and the table (``refresh``). Changes made
+elsewhere (an auto-label run on a worker thread) arrive through the store bridge as
+``on_store_changed``.
+
+Selection lives in the canvas for images and in the table for assets the canvas does not show
+(point clouds); each side follows the other without echoing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QMetaObject, QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from avala_desktop.core.store import (
+    ANNOTATIONS,
+    ASSETS,
+    LABELS,
+    AnnotationRecord,
+    Asset,
+    AssetStatus,
+    Label,
+    ProjectStore,
+    ReviewState,
+)
+from avala_desktop.views.canvas_items import ItemCache
+from avala_desktop.views.label_picker import LabelPicker
+from avala_desktop.views.labels_panel import LabelsPanel
+from avala_desktop.views.review_area import ReviewArea
+from avala_desktop.views.review_commands import ReviewCommands, plural
+from avala_desktop.views.suggestions_panel import SuggestionsPanel
+from avala_desktop.views.undo import ReviewUndoStack
+
+
+class ReviewController(ReviewCommands, QObject):
+    """``assetChanged(Asset | None)`` after switching asset; ``message(text, level)`` for the
+    banner (level: info, warning, error)."""
+
+    assetChanged = Signal(object)
+    annotationsChanged = Signal()
+    message = Signal(str, str)
+
+    def __init__(self, store: ProjectStore, undo_stack: ReviewUndoStack, area: ReviewArea,
+                 panel: SuggestionsPanel, labels_panel: LabelsPanel,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.undo_stack = undo_stack
+        self.area = area
+        self.canvas = area.canvas
+        self.panel = panel
+        self.model = panel.model
+        self.labels_panel = labels_panel
+        self.asset: Asset | None = None
+        self.records: list[AnnotationRecord] = []  # the asset's, rejected ones included
+        self.labels: list[Label] = []
+        self.threshold = 0.0
+        self.hidden_labels: frozenset[str] = frozenset()
+        self._items = ItemCache()
+        self._picker: LabelPicker | None = None
+        self._window = parent
+        # The panels and the canvas outlive a project; detach() cuts exactly these links.
+        self._links: list[QMetaObject.Connection] = [
+            self.canvas.selectionChanged.connect(self._canvas_selected),
+            self.canvas.geometryEdited.connect(self._geometry_edited),
+            self.canvas.shapeCreated.connect(self._shape_created),
+            panel.selectionChangedByUser.connect(self._table_selected),
+            panel.thresholdChanged.connect(self.set_threshold),
+            panel.acceptAllRequested.connect(self.accept_all_shown),
+            panel.table.doubleClicked.connect(self._table_double_clicked),
+            self.model.relabelRequested.connect(self._relabel_one),
+            labels_panel.hiddenLabelsChanged.connect(self.set_hidden_labels),
+            labels_panel.currentLabelChanged.connect(self._current_label_changed),
+            labels_panel.addLabelRequested.connect(self.add_label),
+            labels_panel.classifyRequested.connect(self.add_classification),
+            undo_stack.failed.connect(self._command_failed),
+        ]
+        self.threshold = panel.threshold()
+        self.hidden_labels = frozenset(labels_panel.hidden_labels())
+        self.reload_labels()
+
+    def detach(self) -> None:
+        """Disconnects from the canvas and the panels (the project is closing)."""
+        for link in self._links:
+            QObject.disconnect(link)
+        self._links.clear()
+        if self._picker is not None:
+            self._picker.close()
+            self._picker.deleteLater()
+            self._picker = None
+
+    # --- reading -----------------------------------------------------------------------------
+
+    @property
+    def colors(self) -> dict[str, str]:
+        return {label.name: label.color for label in self.labels}
+
+    def live_records(self) -> list[AnnotationRecord]:
+        return [r for r in self.records if r.state is not ReviewState.REJECTED]
+
+    def is_shown(self, record: AnnotationRecord) -> bool:
+        """Same rule as the canvas: hidden labels and pending suggestions under the slider's
+        value are not shown (display only)."""
+        if record.state is ReviewState.REJECTED or record.label in self.hidden_labels:
+            return False
+        return not (record.state is ReviewState.PENDING and record.confidence is not None
+                    and record.confidence < self.threshold)
+
+    def shown_records(self) -> list[AnnotationRecord]:
+        return [r for r in self.records if self.is_shown(r)]
+
+    def counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in ReviewState}
+        for record in self.records:
+            counts[record.state.value] += 1
+        return counts
+
+    def reload_labels(self) -> None:
+        self.labels = self.store.labels()
+        self.labels_panel.set_labels(self.labels)
+        self.panel.set_labels([label.name for label in self.labels])
+        self.model.set_label_colors(self.colors)
+        current = self.labels_panel.current_label()
+        if current is not None:
+            self._current_label_changed(current)
+
+    def refresh(self) -> None:
+        """Re-reads the current asset's annotations and shows them."""
+        if self.asset is None:
+            self.records = []
+            self.model.set_records([])
+            self.canvas.set_items([])
+            self.annotationsChanged.emit()
+            return
+        self.records = self.store.annotations(self.asset.id, include_rejected=True)
+        shown = self.shown_records()
+        self.model.set_records(shown)
+        if self.asset.type == "point_cloud":
+            self.canvas.set_items([])
+        else:
+            items, problems = self._items.build(self.live_records(), self.colors)
+            current = self.canvas.items()
+            if [i.id for i in items] == [i.id for i in current]:
+                for new, old in zip(items, current, strict=True):
+                    if new is not old:
+                        self.canvas.update_item(new)
+            else:
+                self.canvas.set_items(items)
+            if problems:
+                self.message.emit(f"{plural(len(problems), 'annotation')} cannot be drawn: "
+                                  f"{problems[0]}", "warning")
+        shown_ids = {r.id for r in shown}
+        selected = [i for i in self.selected_ids() if i in shown_ids]
+        self._select(selected, center=False)
+        self.annotationsChanged.emit()
+
+    # --- assets ------------------------------------------------------------------------------
+
+    def show_asset(self, asset_id: str | None) -> bool:
+        asset = None if asset_id is None else self.store.asset(asset_id)
+        if asset_id is not None and asset is None:
+            self.message.emit(f"Asset {asset_id} is no longer in the project.", "error")
+            return False
+        changed = asset is None or self.asset is None or asset.id != self.asset.id
+        self.asset = asset
+        if changed:
+            self.canvas.set_selection([])
+            self._items.clear()
+            self.canvas.set_items([])
+        if asset is not None:
+            self.area.show_asset(asset, self.store, self.undo_stack)
+        else:
+            self.area.show_welcome()
+        self.refresh()
+        self.assetChanged.emit(asset)
+        return True
+
+    def next_asset_needing_review(self) -> bool:
+        """Goes to the next asset (in path order, wrapping) with pending suggestions."""
+        pending = self.store.assets(statuses=[AssetStatus.PENDING_REVIEW])
+        others = [a for a in pending if self.asset is None or a.id != self.asset.id]
+        if not others:
+            here = " except this one" if pending else ""
+            self.message.emit(f"No asset{here} needs review: every suggestion in the project "
+                              f"has been accepted, corrected or deleted.", "info")
+            return False
+        order = [a.id for a in self.store.assets()]
+        start = order.index(self.asset.id) if self.asset is not None and \
+            self.asset.id in order else -1
+        rank = {asset_id: (i - start - 1) % len(order) for i, asset_id in enumerate(order)}
+        target = min(others, key=lambda a: rank.get(a.id, len(order)))
+        return self.show_asset(target.id)
+
+    def step_asset(self, step: int) -> bool:
+        """Previous (-1) or next (+1) asset in path order."""
+        order = [a.id for a in self.store.assets()]
+        if not order:
+            return False
+        here = order.index(self.asset.id) if self.asset is not None and \
+            self.asset.id in order else -1
+        return self.show_asset(order[(here + step) % len(order)])
+
+    # --- selection ---------------------------------------------------------------------------
+
+    def selected_ids(self) -> list[str]:
+        if self.asset is not None and self.asset.type != "point_cloud":
+            return self.canvas.selection()
+        return self.panel.selected_ids()
+
+    def select(self, ids: Sequence[str]) -> None:
+        self._select(ids, center=True)
+
+    def _select(self, ids: Sequence[str], *, center: bool) -> None:
+        self.canvas.set_selection(ids)
+        self.panel.set_selection(ids)
+        if center and len(ids) == 1:
+            self._ensure_visible(ids[0])
+
+    def _ensure_visible(self, item_id: str) -> None:
+        item = self.canvas.item(item_id)
+        if item is None or item.bbox is None:
+            return
+        x0, y0, x1, y1 = item.bbox
+        vx0, vy0, vx1, vy1 = self.canvas.view.visible_rect(self.canvas.width(),
+                                                           self.canvas.height())
+        if x0 < vx0 or y0 < vy0 or x1 > vx1 or y1 > vy1:
+            self.canvas.center_on(item_id)
+
+    def _canvas_selected(self, ids: list[str]) -> None:
+        self.panel.set_selection(ids)
+
+    def _table_selected(self, ids: list[str]) -> None:
+        self.canvas.set_selection(ids)
+        if len(ids) == 1:
+            self._ensure_visible(ids[0])
+
+    def _table_double_clicked(self, index: Any) -> None:
+        record = self.model.record_at(index.row())
+        if record is not None:
+            self.canvas.center_on(record.id)
+
+    def step_suggestion(self, step: int) -> None:
+        """Tab / Shift+Tab: the next or previous row of the table, wrapping."""
+        rows = [r.id for r in self.model.records()]
+        if not rows:
+            self.message.emit("This asset has no annotations to step through.", "info")
+            return
+        selected = [i for i in self.selected_ids() if i in rows]
+        if not selected:
+            target = rows[0] if step > 0 else rows[-1]
+        else:
+            anchor = rows.index(selected[-1] if step > 0 else selected[0])
+            target = rows[(anchor + step) % len(rows)]
+        self.select([target])
+
+    def _advance_from(self, ids: Sequence[str]) -> None:
+        """After accept/delete: select the next pending suggestion shown, in table order."""
+        order = [r.id for r in self.model.records()]
+        pending = {r.id for r in self.model.records() if r.state is ReviewState.PENDING}
+        if not pending:
+            self._select([], center=False)
+            remaining = sum(r.state is ReviewState.PENDING for r in self.records)
+            if remaining:
+                self.message.emit(f"{plural(remaining, 'pending suggestion')} on this asset "
+                                  f"are hidden by the confidence slider or the label filter.",
+                                  "info")
+            else:
+                self.message.emit("Every suggestion on this asset is reviewed: Ctrl+Enter "
+                                  "submits it, N goes to the next asset needing review.", "info")
+            return
+        positions = [self._last_position(i) for i in ids]
+        start = max((p for p in positions if p is not None), default=-1)
+        for k in range(1, len(order) + 1):
+            candidate = order[(start + k) % len(order)]
+            if candidate in pending:
+                self.select([candidate])
+                return
+
+    def _last_position(self, annotation_id: str) -> int | None:
+        """Where the annotation is (or was, if it just left the table) among all records."""
+        ids = [r.id for r in self.records]
+        if annotation_id not in ids:
+            return None
+        table = [r.id for r in self.model.records()]
+        before = ids[: ids.index(annotation_id) + 1]
+        return max((table.index(i) for i in before if i in table), default=-1)
+
+    # --- filters -----------------------------------------------------------------------------
+
+    def set_threshold(self, value: float) -> None:
+        self.threshold = float(value)
+        self.canvas.set_confidence_threshold(self.threshold)
+        self.refresh()
+
+    def set_hidden_labels(self, names: Iterable[str]) -> None:
+        self.hidden_labels = frozenset(names)
+        self.canvas.set_hidden_labels(self.hidden_labels)
+        self.refresh()
+
+    def _relabel_one(self, annotation_id: str, label: str) -> None:
+        self.relabel([annotation_id], label)
+
+    def _current_label_changed(self, name: str) -> None:
+        color = self.colors.get(name)
+        if color:
+            self.canvas.set_new_shape_color(color)
+
+    # --- store changes -----------------------------------------------------------------------
+
+    def on_store_changed(self, changes: dict[str, set[str]]) -> None:
+        if LABELS in changes:
+            self.reload_labels()
+            self._items.clear()
+        if self.asset is None:
+            return
+        mine = {r.id for r in self.records}
+        if (self.asset.id in changes.get(ASSETS, set())
+                or mine & changes.get(ANNOTATIONS, set()) or LABELS in changes):
+            fresh = self.store.asset(self.asset.id)
+            if fresh is None:
+                self.message.emit(f"{self.asset.display_name} was removed from the project.",
+                                  "warning")
+                self.show_asset(None)
+                return
+            self.asset = fresh
+            self.refresh()
+            self.assetChanged.emit(fresh)
