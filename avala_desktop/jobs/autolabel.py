@@ -51,6 +51,7 @@ from avala_desktop.jobs.events import (
 from avala_desktop.jobs.inflight import InflightAssets, build_request
 from avala_desktop.jobs.mask_fetch import MaskFetcher
 from avala_desktop.jobs.planning import (
+    AssetSource,
     Plan,
     RunError,
     RunLock,
@@ -85,27 +86,6 @@ class _Outcome:
     failure: InferenceFailure | None = None
     cancelled: bool = False  # abandoned: not committed, a resume does it
     removed: bool = False  # the asset left the project while the run was on
-
-
-class _AssetSource:
-    """The plan's asset ids, handed out one at a time to worker threads; dry once
-    cancelled."""
-
-    def __init__(self, asset_ids: list[str], cancel: threading.Event) -> None:
-        self._assets = iter(asset_ids)
-        self._cancel = cancel
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def next(self) -> str | None:
-        with self._lock:
-            if self._closed or self._cancel.is_set():
-                return None
-            return next(self._assets, None)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
 
 
 class AutoLabelRun:
@@ -293,15 +273,16 @@ class AutoLabelRun:
         for the store; finished assets reach this thread through a queue of `concurrency`
         places, which holds the workers back whenever committing falls behind.
         """
-        source = _AssetSource(plan.todo, self.cancel)
+        source = AssetSource(self.store, plan, self.scope, self.cancel)
         results: queue.Queue[tuple[str, Asset | None, _Outcome]] = queue.Queue(
             maxsize=self.concurrency
         )
         abandoned = threading.Event()
 
         def work() -> None:
-            while (asset_id := source.next()) is not None:
-                item = (asset_id, *self._process(asset_id, client))
+            while (handed := source.next()) is not None:
+                asset_id, asset = handed
+                item = (asset_id, asset, self._process(asset_id, asset, client))
                 while not abandoned.is_set():
                     try:
                         results.put(item, timeout=0.1)
@@ -356,26 +337,23 @@ class AutoLabelRun:
         assert self._run is not None
         return self._run.id
 
-    def _process(self, asset_id: str, client: ProviderClient) -> tuple[Asset | None, _Outcome]:
+    def _process(self, asset_id: str, asset: Asset | None, client: ProviderClient) -> _Outcome:
         """On a worker thread: one asset from bytes to triaged suggestions; never raises."""
-        asset: Asset | None = None
         try:
             if self.cancel.is_set():
-                return None, _Outcome(cancelled=True)
-            # Read here, not at planning: the plan holds ids only, so memory stays flat.
-            asset = self.store.asset(asset_id)
+                return _Outcome(cancelled=True)
             if asset is None:
-                return None, _Outcome(removed=True)
-            return asset, self._infer(asset, client)
+                return _Outcome(removed=True)
+            return self._infer(asset, client)
         except RequestCancelled:
-            return asset, _Outcome(cancelled=True)
+            return _Outcome(cancelled=True)
         except InferenceFailure as failure:
-            return asset, _Outcome(failure=failure)
+            return _Outcome(failure=failure)
         except Exception as exc:
             # A bug must not stop the run or vanish: the asset fails as `internal`, with the
             # traceback in the log.
             log.exception("auto-label: unexpected error on asset %s", asset_id)
-            return asset, _Outcome(
+            return _Outcome(
                 failure=InferenceFailure(
                     FailureCategory.INTERNAL,
                     f"An unexpected error stopped this asset ({type(exc).__name__}: {exc}). "

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +123,57 @@ def plan_run(store: ProjectStore, run: Run) -> Plan:
     # A project changing while it is paged through could show an asset twice.
     return Plan(todo=list(dict.fromkeys(todo)), submitted=list(dict.fromkeys(submitted)),
                 earlier=earlier)
+
+
+class AssetSource:
+    """Hands a plan's assets to worker threads one at a time, dry once cancelled or closed.
+
+    Records are read a page at a time in the project's path order (the plan's own order for
+    `unlabeled` and `all`) and only the planned ones are kept, so a worker never waits on a
+    database read per asset and memory holds one page. A planned asset the pages did not show
+    (the project changed meanwhile), and every asset of a list scope, is read on its own.
+    `next()` returns (asset id, record), the record None when the asset left the project.
+    """
+
+    def __init__(self, store: ProjectStore, plan: Plan, scope: str | list[str],
+                 cancel: threading.Event) -> None:
+        self._store = store
+        self._cancel = cancel
+        self._lock = threading.Lock()
+        self._closed = False
+        self._wanted = set(plan.todo)
+        self._order = iter(plan.todo)
+        self._buffer: deque[tuple[str, Asset | None]] = deque()
+        self._offset: int | None = None if isinstance(scope, list) else 0
+
+    def next(self) -> tuple[str, Asset | None] | None:
+        with self._lock:
+            while not self._buffer:
+                if self._closed or self._cancel.is_set() or not self._refill():
+                    return None
+            if self._closed or self._cancel.is_set():
+                return None
+            return self._buffer.popleft()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    def _refill(self) -> bool:
+        if self._offset is not None:
+            page = self._store.assets(limit=PAGE_SIZE, offset=self._offset)
+            self._offset = None if len(page) < PAGE_SIZE else self._offset + PAGE_SIZE
+            for asset in page:
+                if asset.id in self._wanted:
+                    self._wanted.discard(asset.id)
+                    self._buffer.append((asset.id, asset))
+            return True
+        for asset_id in self._order:
+            if asset_id in self._wanted:
+                self._wanted.discard(asset_id)
+                self._buffer.append((asset_id, self._store.asset(asset_id)))
+                return True
+        return False
 
 
 # -- run ownership -------------------------------------------------------------------------

@@ -5,12 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 
 from avala_desktop.core.store import AssetSpec, ProjectStore, RunAssetResult, RunState
+from avala_desktop.jobs import planning
 from avala_desktop.jobs.planning import (
+    AssetSource,
+    Plan,
     RunError,
     RunLock,
     choose_resume,
@@ -123,3 +127,45 @@ def test_choose_resume(store: ProjectStore) -> None:
 
     store.update_run(run.id, state=RunState.COMPLETED)
     assert choose_resume(store, PROVIDER, resume=None).run is None
+
+
+def test_asset_source_hands_out_the_plan_a_page_at_a_time(
+    store: ProjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(planning, "PAGE_SIZE", 2)
+    ids = [a.id for a in store.assets()]
+    plan = Plan(todo=[ids[1], ids[3], ids[4]], submitted=[], earlier=[])
+    source = AssetSource(store, plan, "all", threading.Event())
+    handed = list(iter(source.next, None))
+    assert [(asset_id, asset.id if asset else None) for asset_id, asset in handed] == [
+        (ids[1], ids[1]), (ids[3], ids[3]), (ids[4], ids[4])
+    ]
+
+
+def test_asset_source_reads_what_the_pages_missed_and_reports_removed_assets(
+    store: ProjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(planning, "PAGE_SIZE", 2)
+    ids = [a.id for a in store.assets()]
+    plan = Plan(todo=[ids[0], ids[2], "ast_gone"], submitted=[], earlier=[])
+    source = AssetSource(store, plan, "all", threading.Event())
+    assert source.next() == (ids[0], store.asset(ids[0]))
+    # An asset sorting first arrives mid-run: the pages shift by one and skip ids[2] ...
+    store.add_assets([AssetSpec(path="0-new.png", type="image", width=8, height=8)])
+    rest = list(iter(source.next, None))
+    # ... which is then read on its own; the id the project lacks comes with no record.
+    assert rest == [(ids[2], store.asset(ids[2])), ("ast_gone", None)]
+
+
+def test_asset_source_keeps_a_list_scopes_order_and_dries_up_on_cancel(store: ProjectStore
+                                                                       ) -> None:
+    ids = [a.id for a in store.assets()]
+    cancel = threading.Event()
+    source = AssetSource(store, Plan([ids[4], ids[0], ids[2]], [], []), [ids[4], ids[0], ids[2]],
+                         cancel)
+    assert source.next() == (ids[4], store.asset(ids[4]))
+    cancel.set()
+    assert source.next() is None
+    closed = AssetSource(store, Plan([ids[0]], [], []), "all", threading.Event())
+    closed.close()
+    assert closed.next() is None
