@@ -8,6 +8,7 @@ review changes statuses underneath it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ STATUS_COLOR: dict[AssetStatus, QColor] = {
 TYPE_TEXT = {"image": "image", "point_cloud": "point cloud", "video_frame": "video frame"}
 
 Index = QModelIndex | QPersistentModelIndex
+PATCH_LIMIT = 100  # more changed assets than this: one query for the whole list
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,22 @@ class AssetListModel(QAbstractListModel):
     def row_of(self, asset_id: str) -> int | None:
         return self._rows.get(asset_id)
 
-    def refresh(self) -> None:
-        """Re-reads the assets under the current filter."""
+    def refresh(self, changed: Collection[str] | None = None) -> None:
+        """Re-reads the assets under the current filter. With ``changed`` (asset ids whose
+        status may have changed) only those rows are re-read, when the filter cannot make
+        them appear or disappear and they are few."""
         f = self._filter
+        if (changed is not None and len(changed) <= PATCH_LIMIT and f.status is None
+                and f.label is None and f.provider_id is None
+                and all(asset_id in self._rows for asset_id in changed)):
+            for asset_id in changed:
+                row = self._rows[asset_id]
+                fresh_one = self._store.asset(asset_id)
+                if fresh_one is not None and fresh_one != self._assets[row]:
+                    self._assets[row] = fresh_one
+                    index = self.index(row)
+                    self.dataChanged.emit(index, index)
+            return
         fresh = self._store.assets(
             statuses=[f.status] if f.status is not None else None,
             label=f.label,

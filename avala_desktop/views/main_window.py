@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QDialog, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -50,6 +50,7 @@ _PROJECT_ACTIONS = ("close_project", "auto_label", "accept", "delete", "next_sug
                     "prev_suggestion", "relabel", "classify", "accept_all", "next_asset",
                     "prev_asset", "submit")
 _INFO_TIMEOUT_MS = 6000
+SUMMARY_DELAY_MS = 300
 
 
 def _module_available(name: str) -> bool:
@@ -110,6 +111,11 @@ class MainWindow(QMainWindow):
         self.opener.opened.connect(self._activate)
         self.opener.failed.connect(self._open_failed)
         self.help_dialog: HelpDialog | None = None
+        # The project counts take a few queries: once per burst of changes is enough.
+        self._summary_timer = QTimer(self)
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(SUMMARY_DELAY_MS)
+        self._summary_timer.timeout.connect(self._refresh_project_summary)
 
         self.store: ProjectStore | None = None
         self.bridge: StoreBridge | None = None
@@ -223,7 +229,7 @@ class MainWindow(QMainWindow):
         self.browser = AssetBrowser(self.asset_model, self)
         self.assets_dock.setWidget(self.browser)
         self.controller = ReviewController(store, self.undo_stack, self.area, self.suggestions,
-                                           self.labels_panel, self)
+                                           self.labels_panel, self, flush=self.bridge.flush)
         self.controller.message.connect(self.show_message)
         self.controller.assetChanged.connect(self._asset_changed)
         self.controller.annotationsChanged.connect(self._annotations_changed)
@@ -316,8 +322,8 @@ class MainWindow(QMainWindow):
 
     def _store_changed(self, changes: dict[str, set[str]]) -> None:
         if self.asset_model is not None and (ASSETS in changes or LABELS in changes):
-            self.asset_model.refresh()
-            self._refresh_project_summary()
+            self.asset_model.refresh(changes.get(ASSETS))
+            self._summary_timer.start()
         if LABELS in changes or RUNS in changes:
             self._refresh_filters()
         if self.controller is not None:
@@ -331,9 +337,6 @@ class MainWindow(QMainWindow):
             self.status.set_zoom(None)
             return
         self.status.set_asset(f"{asset.display_name} · {STATUS_TEXT[asset.status]}")
-        if self.asset_model is not None:
-            self.asset_model.refresh()
-        self._refresh_project_summary()
 
     def _annotations_changed(self) -> None:
         controller = self.controller

@@ -8,7 +8,7 @@ of a readable size; it uses the controller's state and its ``refresh``/``select`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +62,8 @@ class ReviewCommands:
         _picker: LabelPicker | None
         _window: QWidget | None
 
-        def refresh(self) -> None: ...
+        def refresh(self, changed: Collection[str] | None = None) -> None: ...
+        def sync(self) -> None: ...
         def select(self, ids: Sequence[str]) -> None: ...
         def selected_ids(self) -> list[str]: ...
         def live_records(self) -> list[AnnotationRecord]: ...
@@ -77,7 +78,8 @@ class ReviewCommands:
 
     def _push(self, command: Command) -> bool:
         ok = self.undo_stack.push(command)
-        self.refresh()
+        # A failed command wrote nothing; the full re-read drops a canvas preview it left.
+        self.sync() if ok else self.refresh()
         return ok
 
     def _push_all(self, text: str, commands: Sequence[Command]) -> bool:
@@ -88,7 +90,7 @@ class ReviewCommands:
             ok = all([self.undo_stack.push(c) for c in commands])
         finally:
             self.undo_stack.endMacro()
-        self.refresh()
+        self.sync() if ok else self.refresh()
         return ok
 
     def _build(self, factory: Callable[[], Command]) -> Command | None:
@@ -201,7 +203,7 @@ class ReviewCommands:
         """Ctrl+Enter: submit the asset, refused with the reason while anything is pending."""
         if self.asset is None:
             return False
-        self.refresh()  # a run may have added suggestions a moment ago
+        self.sync()  # a run may have added suggestions a moment ago
         pending = [r for r in self.records if r.state is ReviewState.PENDING]
         if pending:
             hidden = sum(not self.is_shown(r) for r in pending)
@@ -217,8 +219,6 @@ class ReviewCommands:
         name = self.asset.display_name
         if not self._push(SubmitCommand(self.store, self.asset.id, name)):
             return False
-        self.asset = self.store.asset(self.asset.id)
-        self.assetChanged.emit(self.asset)
         self.message.emit(f"Submitted {name}.", "info")
         self.next_asset_needing_review()
         return True
@@ -232,8 +232,8 @@ class ReviewCommands:
     def _follow(self, command: Any) -> None:
         """After undo/redo: show the asset the command touched and select what it changed."""
         parts = command_parts(command)
+        self.sync()
         if not parts:
-            self.refresh()
             return
         asset_ids: list[str] = []
         annotation_ids: list[str] = []
@@ -254,10 +254,6 @@ class ReviewCommands:
                 asset_ids.append(found.asset_id)
         if asset_ids and (self.asset is None or asset_ids[0] != self.asset.id):
             self.show_asset(asset_ids[0])
-        else:
-            self.asset = self.store.asset(self.asset.id) if self.asset is not None else None
-            self.assetChanged.emit(self.asset)
-            self.refresh()
         shown = {r.id for r in self.shown_records()}
         self.select([i for i in annotation_ids if i in shown])
 

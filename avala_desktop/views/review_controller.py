@@ -14,7 +14,7 @@ Selection lives in the canvas for images and in the table for assets the canvas 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QMetaObject, QObject, Signal
@@ -40,6 +40,15 @@ from avala_desktop.views.suggestions_panel import SuggestionsPanel
 from avala_desktop.views.undo import ReviewUndoStack
 
 
+def _order_key(asset: Asset) -> tuple[str, int, str]:
+    """The store's asset order (path, frame, id; a file's NULL frame first)."""
+    return (asset.path, -1 if asset.frame_index is None else asset.frame_index, asset.id)
+
+
+# Up to this many changed annotations are re-read one by one; more, and the asset is re-read.
+PATCH_LIMIT = 200
+
+
 class ReviewController(ReviewCommands, QObject):
     """``assetChanged(Asset | None)`` after switching asset; ``message(text, level)`` for the
     banner (level: info, warning, error)."""
@@ -50,8 +59,10 @@ class ReviewController(ReviewCommands, QObject):
 
     def __init__(self, store: ProjectStore, undo_stack: ReviewUndoStack, area: ReviewArea,
                  panel: SuggestionsPanel, labels_panel: LabelsPanel,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 flush: Callable[[], None] | None = None) -> None:
         super().__init__(parent)
+        self._flush = flush
         self.store = store
         self.undo_stack = undo_stack
         self.area = area
@@ -132,15 +143,20 @@ class ReviewController(ReviewCommands, QObject):
         if current is not None:
             self._current_label_changed(current)
 
-    def refresh(self) -> None:
-        """Re-reads the current asset's annotations and shows them."""
+    def refresh(self, changed: Collection[str] | None = None) -> None:
+        """Re-reads the current asset's annotations and shows them. With ``changed`` (ids of
+        annotations that were written) only those are re-read, when they are few: accepting
+        one suggestion among thousands then costs one row, not the whole asset."""
         if self.asset is None:
             self.records = []
             self.model.set_records([])
             self.canvas.set_items([])
             self.annotationsChanged.emit()
             return
-        self.records = self.store.annotations(self.asset.id, include_rejected=True)
+        if changed is not None and len(changed) <= PATCH_LIMIT:
+            self.records = self._patched(changed)
+        else:
+            self.records = self.store.annotations(self.asset.id, include_rejected=True)
         shown = self.shown_records()
         self.model.set_records(shown)
         if self.asset.type == "point_cloud":
@@ -161,6 +177,26 @@ class ReviewController(ReviewCommands, QObject):
         selected = [i for i in self.selected_ids() if i in shown_ids]
         self._select(selected, center=False)
         self.annotationsChanged.emit()
+
+    def _patched(self, changed: Collection[str]) -> list[AnnotationRecord]:
+        assert self.asset is not None
+        by_id = {r.id: r for r in self.records}
+        for annotation_id in changed:
+            record = self.store.get_annotation(annotation_id)
+            if record is None or record.asset_id != self.asset.id:
+                by_id.pop(annotation_id, None)
+            else:
+                by_id[annotation_id] = record
+        # The store's own order (annotations() sorts by creation time, then id).
+        return sorted(by_id.values(), key=lambda r: (r.created_at, r.id))
+
+    def sync(self) -> None:
+        """Applies the store's pending change notifications now (after this controller wrote):
+        the views then show the write before the next key is handled."""
+        if self._flush is not None:
+            self._flush()
+        else:
+            self.refresh()
 
     # --- assets ------------------------------------------------------------------------------
 
@@ -192,11 +228,9 @@ class ReviewController(ReviewCommands, QObject):
             self.message.emit(f"No asset{here} needs review: every suggestion in the project "
                               f"has been accepted, corrected or deleted.", "info")
             return False
-        order = [a.id for a in self.store.assets()]
-        start = order.index(self.asset.id) if self.asset is not None and \
-            self.asset.id in order else -1
-        rank = {asset_id: (i - start - 1) % len(order) for i, asset_id in enumerate(order)}
-        target = min(others, key=lambda a: rank.get(a.id, len(order)))
+        here = self.asset
+        later = [a for a in others if here is None or _order_key(a) > _order_key(here)]
+        target = (later or others)[0]
         return self.show_asset(target.id)
 
     def step_asset(self, step: int) -> bool:
@@ -321,15 +355,20 @@ class ReviewController(ReviewCommands, QObject):
             self._items.clear()
         if self.asset is None:
             return
+        annotations = changes.get(ANNOTATIONS, set())
         mine = {r.id for r in self.records}
-        if (self.asset.id in changes.get(ASSETS, set())
-                or mine & changes.get(ANNOTATIONS, set()) or LABELS in changes):
-            fresh = self.store.asset(self.asset.id)
-            if fresh is None:
-                self.message.emit(f"{self.asset.display_name} was removed from the project.",
-                                  "warning")
-                self.show_asset(None)
-                return
+        asset_touched = self.asset.id in changes.get(ASSETS, set())
+        if not (asset_touched or mine & annotations or LABELS in changes):
+            return
+        fresh = self.store.asset(self.asset.id)
+        if fresh is None:
+            self.message.emit(f"{self.asset.display_name} was removed from the project.",
+                              "warning")
+            self.show_asset(None)
+            return
+        # An annotation change always names its asset too; one without any (a submit) needs
+        # no annotation read at all.
+        self.refresh(None if LABELS in changes else annotations)
+        if fresh != self.asset:
             self.asset = fresh
-            self.refresh()
             self.assetChanged.emit(fresh)
