@@ -28,6 +28,7 @@ from avala_desktop.inference.providers import ProviderError, ProviderRegistry
 from avala_desktop.jobs.autolabel import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
+    AssetServing,
     ProviderConfig,
     run_auto_label,
 )
@@ -76,6 +77,21 @@ def register(subparsers: Any) -> None:
         "--no-resume always starts a new run (default: resume when the settings match)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    serving = parser.add_argument_group(
+        "asset serving",
+        "The model downloads each asset from a signed URL this command serves. The default "
+        "(127.0.0.1, any port) reaches a model server on this machine only.",
+    )
+    serving.add_argument("--asset-host", default="127.0.0.1", metavar="HOST",
+                         help="address to serve assets on, e.g. 0.0.0.0 (default 127.0.0.1)")
+    serving.add_argument("--asset-port", type=int, default=0, metavar="N",
+                         help="port to serve assets on (default 0: any free port)")
+    serving.add_argument("--advertise-host", metavar="NAME",
+                         help="host name the model server reaches this machine by")
+    serving.add_argument("--asset-tls-cert", type=Path, metavar="C",
+                         help="PEM certificate: serve assets over HTTPS")
+    serving.add_argument("--asset-tls-key", type=Path, metavar="K",
+                         help="PEM private key of --asset-tls-cert")
     parser.set_defaults(func=run)
 
 
@@ -112,6 +128,8 @@ def _error(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.asset_tls_cert is None) != (args.asset_tls_key is None):
+        return _error("--asset-tls-cert and --asset-tls-key go together")
     try:
         config = ProviderRegistry().get(args.provider)
     except ProviderError as exc:
@@ -120,6 +138,13 @@ def run(args: argparse.Namespace) -> int:
         store = ProjectStore.open(args.project_dir)
     except ProjectError as exc:
         return _error(exc.message)
+    serving = AssetServing(
+        host=args.asset_host,
+        port=args.asset_port,
+        advertised_host=args.advertise_host,
+        tls_cert=args.asset_tls_cert,
+        tls_key=args.asset_tls_key,
+    )
     with store:
         code, summary = run_with_progress(
             store,
@@ -128,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
             scope=normalize_scope(args.assets) if args.assets else args.scope,
             concurrency=args.concurrency,
             resume=args.resume,
+            asset_serving=serving,
         )
     if summary is not None:
         if args.json:
@@ -145,6 +171,7 @@ def run_with_progress(
     scope: str | list[str] | None,
     concurrency: int,
     resume: bool | None,
+    asset_serving: AssetServing | None = None,
 ) -> tuple[int, RunSummary | None]:
     """Resume or start a run with progress on stderr and Ctrl+C as cancel; returns the exit
     code and, when the run ended (completed or cancelled), its summary. `threshold` and
@@ -168,6 +195,7 @@ def run_with_progress(
                 resume_run_id=choice.run.id if choice.run else None,
                 on_event=printer,
                 cancel=cancel,
+                asset_serving=asset_serving,
             )
     except RunError as exc:
         return _error(exc.message), None

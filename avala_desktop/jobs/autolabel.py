@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from avala_desktop.core.errors import FailureCategory, InferenceFailure
@@ -88,6 +89,19 @@ class _Outcome:
     removed: bool = False  # the asset left the project while the run was on
 
 
+@dataclass(frozen=True)
+class AssetServing:
+    """Where a run serves its assets to the model. The default suits a model server on this
+    machine; one elsewhere needs an address it can reach (`host`, or "0.0.0.0" and the
+    machine's name as `advertised_host`), preferably over TLS (`tls_cert`, `tls_key`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    advertised_host: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+
 class AutoLabelRun:
     """One run (or one session of a resumed run). Build it, then call `run()` once."""
 
@@ -104,6 +118,7 @@ class AutoLabelRun:
         cancel: threading.Event | None = None,
         client: ProviderClient | None = None,
         asset_server: AssetServer | None = None,
+        asset_serving: AssetServing | None = None,
         cancel_grace_s: float = CANCEL_GRACE_S,
     ) -> None:
         if not isinstance(concurrency, int) or not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -120,6 +135,7 @@ class AutoLabelRun:
         self._emit: EventSink = on_event or (lambda event: None)
         self._client = client
         self._asset_server = asset_server
+        self._serving = asset_serving or AssetServing()
         self._grace_s = cancel_grace_s
         self._labels: list[str] = []
         self._inflight = InflightAssets(store)
@@ -144,6 +160,7 @@ class AutoLabelRun:
         owns_client = self._client is None
         client = self._client if self._client is not None else self._make_client()
         try:
+            self._start_services()
             run, lock = self._open_run()
             completed = False
             try:
@@ -153,6 +170,7 @@ class AutoLabelRun:
             finally:
                 lock.release(remove=completed)
         finally:
+            self._stop_services()
             if owns_client:
                 client.close()
 
@@ -222,7 +240,6 @@ class AutoLabelRun:
             )
             for asset_id in plan.submitted:
                 self._skip_submitted(asset_id, tally)
-            self._start_services()
             remaining = self._process_all(plan, client, tally)
             state = RunState.CANCELLED if remaining else RunState.COMPLETED
             self.store.update_run(run.id, state=state, counters=tally.counters())
@@ -233,8 +250,6 @@ class AutoLabelRun:
             state = RunState.FAILED if isinstance(exc, Exception) else RunState.INTERRUPTED
             self._record_state(run.id, state, tally)
             raise
-        finally:
-            self._stop_services()
         self._emit(RunFinished(summary))
         return summary
 
@@ -248,7 +263,23 @@ class AutoLabelRun:
 
     def _start_services(self) -> None:
         if self._asset_server is None:
-            self._server = AssetServer(self._inflight.resolve).start()
+            serving = self._serving
+            try:
+                self._server = AssetServer(
+                    self._inflight.resolve,
+                    host=serving.host,
+                    port=serving.port,
+                    advertised_host=serving.advertised_host,
+                    tls_cert=serving.tls_cert,
+                    tls_key=serving.tls_key,
+                ).start()
+            except (OSError, ValueError) as exc:
+                # ssl.SSLError is an OSError: an unreadable certificate or key lands here too.
+                raise RunError(
+                    f"cannot serve the assets to the model on {serving.host}:{serving.port} "
+                    f"({getattr(exc, 'strerror', None) or exc}); check the address, port, "
+                    "certificate and key"
+                ) from None
         http = self.config if isinstance(self.config, HttpProviderConfig) else None
         self._masks = MaskFetcher(
             ca_bundle=http.ca_bundle if http else None,
@@ -504,6 +535,7 @@ def run_auto_label(
     cancel: threading.Event | None = None,
     client: ProviderClient | None = None,
     asset_server: AssetServer | None = None,
+    asset_serving: AssetServing | None = None,
 ) -> RunSummary:
     """Run (or resume) auto-label over the project; see `AutoLabelRun` and the module doc.
 
@@ -521,4 +553,5 @@ def run_auto_label(
         cancel=cancel,
         client=client,
         asset_server=asset_server,
+        asset_serving=asset_serving,
     ).run()

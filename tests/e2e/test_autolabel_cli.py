@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -234,3 +235,29 @@ def test_demo_without_a_display_says_where_the_project_is(
     assert code == 0
     assert f"Demo project: {tmp_path / 'demo'}" in out
     assert os.environ["QT_QPA_PLATFORM"] == "offscreen"
+
+
+def test_assets_can_be_served_under_another_name_and_a_busy_port_is_refused(
+    tmp_path: Path, server: ModelServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image_project(tmp_path / "p", 2)
+    server.default = ok_json([BOX])
+    add_provider(server)
+    code, _, err = cli(capsys, "auto-label", tmp_path / "p", "--provider", "test-model",
+                       "--advertise-host", "localhost")
+    assert code == 0, err
+    urls = [r.json["asset_url"] for r in server.requests]
+    assert len(urls) == 2 and all(u.startswith("http://localhost:") for u in urls)
+    assert all(r.asset_bytes for r in server.requests)  # reachable under that name
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        code, out, err = cli(capsys, "auto-label", tmp_path / "p", "--provider", "test-model",
+                             "--scope", "all", "--asset-port", str(busy.getsockname()[1]))
+    assert code == 2 and out == ""
+    assert "cannot serve the assets to the model on 127.0.0.1" in err
+    code, _, err = cli(capsys, "auto-label", tmp_path / "p", "--provider", "test-model",
+                       "--asset-tls-cert", tmp_path / "c.pem")
+    assert code == 2 and "go together" in err
+    assert len(server.requests) == 2
