@@ -76,12 +76,15 @@ def require_assets(store: ProjectStore, asset_ids: list[str]) -> None:
         )
 
 
-def iter_scope(store: ProjectStore, scope: str | list[str]) -> Iterator[Asset]:
+def iter_scope(store: ProjectStore, scope: str | list[str], *, strict: bool = True
+               ) -> Iterator[Asset]:
     """The assets `scope` names right now: in the project's path order (a list scope: in its
     own order), read a page at a time so that planning a large project never holds every
-    asset record at once. RunError names ids the project does not have."""
+    asset record at once. `strict`: RunError names listed ids the project does not have;
+    otherwise they are passed over (an asset deleted before a resume)."""
     if isinstance(scope, list):
-        require_assets(store, scope)
+        if strict:
+            require_assets(store, scope)
         for asset_id in scope:
             asset = store.asset(asset_id)
             if asset is not None:
@@ -116,7 +119,9 @@ def plan_run(store: ProjectStore, run: Run) -> Plan:
     done = {entry.asset_id for entry in earlier}
     todo: list[str] = []
     submitted: list[str] = []
-    for asset in iter_scope(store, run.scope):
+    # Not strict: a new run checked its ids before it was created, and an asset deleted
+    # since then is no reason to refuse to finish the others.
+    for asset in iter_scope(store, run.scope, strict=False):
         if asset.id in done:
             continue
         (submitted if asset.status is AssetStatus.SUBMITTED else todo).append(asset.id)

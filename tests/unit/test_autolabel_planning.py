@@ -169,3 +169,13 @@ def test_asset_source_keeps_a_list_scopes_order_and_dries_up_on_cancel(store: Pr
     closed = AssetSource(store, Plan([ids[0]], [], []), "all", threading.Event())
     closed.close()
     assert closed.next() is None
+
+
+def test_planning_a_resume_passes_over_listed_assets_that_left_the_project(
+    store: ProjectStore
+) -> None:
+    ids = [a.id for a in store.assets()]
+    run = store.create_run(PROVIDER, "m", scope=[ids[0], "ast_deleted", ids[1]])
+    assert plan_run(store, run).todo == [ids[0], ids[1]]
+    with pytest.raises(RunError, match="ast_deleted"):
+        list(planning.iter_scope(store, [ids[0], "ast_deleted"]))
