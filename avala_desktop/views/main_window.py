@@ -127,7 +127,10 @@ class MainWindow(QMainWindow):
         self._connect_actions()
         self.canvas.zoomChanged.connect(self.status.set_zoom)
         self.canvas.cursorMoved.connect(self.status.set_cursor)
+        self.canvas.brushSizeChanged.connect(
+            lambda radius: self.status.show_message(f"Brush radius {radius:.0f} px", 2000))
         self.area.welcome.openRequested.connect(self._open_requested)
+        self.area.cloudMessage.connect(self.status.show_message)
         self._settings = QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
         self._restore_layout()
         self._refresh_recent()
@@ -330,6 +333,10 @@ class MainWindow(QMainWindow):
             self.controller.on_store_changed(changes)
 
     def _asset_changed(self, asset: Asset | None) -> None:
+        # The 2D tools mean nothing on a point cloud (its view has its own keys).
+        flat = asset is not None and asset.type != "point_cloud"
+        for name in (*_TOOLS, "brush_erase", "fit", "captions"):
+            self.action_set[name].setEnabled(flat)
         if self.browser is not None:
             self.browser.set_current(None if asset is None else asset.id)
         if asset is None:

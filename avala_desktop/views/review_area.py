@@ -128,10 +128,12 @@ class WelcomePage(QWidget):
 
 class ReviewArea(QWidget):
     """``imageShown(asset_id)`` once an asset's pixels are on the canvas;
-    ``imageFailed(asset_id, message)`` when they cannot be read."""
+    ``imageFailed(asset_id, message)`` when they cannot be read; ``cloudMessage(text)``
+    relays the 3D view's status messages."""
 
     imageShown = Signal(str)
     imageFailed = Signal(str, str)
+    cloudMessage = Signal(str)  # the 3D view's own status messages
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -214,6 +216,9 @@ class ReviewArea(QWidget):
             self.cloud_view, self._cloud_error = _make_cloud_view(store, undo_stack, self)
             if self.cloud_view is not None:
                 self.stack.addWidget(self.cloud_view)
+                messages = getattr(self.cloud_view, "statusMessage", None)
+                if messages is not None:
+                    messages.connect(self.cloudMessage)
         if self.cloud_view is None:
             self.placeholder.setText(
                 f"<h3>3D review isn't available</h3>{asset.display_name} is a point cloud. "

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from avala_desktop.core.store import AssetStatus, ProjectStore, ReviewState
@@ -311,3 +312,37 @@ def test_f1_lists_the_shortcuts(qtbot: Any, tmp_path: Path) -> None:
                      "F", "F1", "L"):
         assert expected in keys, expected
     assert any("Return" in k or "Enter" in k for k in keys)
+
+
+def test_letters_typed_in_a_text_field_are_text_not_review_keys(
+        qtbot: Any, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    window = open_window(qtbot, project.root)
+    click_image(window, 90, 80)
+    assert window.browser is not None
+    search = window.browser.search
+    search.setFocus()
+    QTest.keyClicks(search, "nad")
+    assert search.text() == "nad"
+    assert all(r.state is ReviewState.PENDING
+               for r in records(project.root, project.first).values())
+    assert window.controller is not None and window.controller.asset is not None
+    assert window.controller.asset.id == project.first  # N did not move on either
+
+
+def test_review_keys_work_with_the_focus_in_the_table(qtbot: Any, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    window = open_window(qtbot, project.root)
+    table = window.suggestions.table
+    select_row(window, project.ids["polygon"])
+    table.setFocus()
+    QTest.keyClick(table, Qt.Key.Key_A)
+    settle(window)
+    assert records(project.root, project.first)[project.ids["polygon"]].state is \
+        ReviewState.ACCEPTED
+    select_row(window, project.ids["polyline"])
+    table.setFocus()
+    QTest.keyClick(table, Qt.Key.Key_Delete)
+    settle(window)
+    assert records(project.root, project.first)[project.ids["polyline"]].state is \
+        ReviewState.REJECTED

@@ -4,6 +4,7 @@ what closing the window takes down."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,27 @@ def test_point_cloud_assets_get_a_placeholder_without_3d_review(
     assert "3D review isn't available" in area.placeholder.text()
     assert window.suggestions_model.rowCount() == 1  # still listed, still reviewable
     assert window.canvas.items() == []
+    assert not window.action_set.tool_box.isEnabled()  # 2D tools are off for a cloud
+    assert window.action_set.next_asset.isEnabled()
+
+
+def test_point_cloud_assets_show_the_3d_review_widget(qtbot: Any, tmp_path: Path) -> None:
+    if importlib.util.find_spec(review_area.POINTCLOUD_MODULE) is None:
+        pytest.skip("the 3D review module is not in this build")
+    from avala_desktop.core.demo_data import write_demo_point_cloud
+    from avala_desktop.core.discovery import discover_assets
+
+    folder = tmp_path / "cloud"
+    write_demo_point_cloud(folder / "scan.pcd", n_points=2_000)
+    with ProjectStore.create(folder, labels=["car"]) as store:
+        store.add_assets(discover_assets(folder).assets)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.open_project(folder)
+    area = window.area
+    assert area.cloud_view is not None and area.stack.currentWidget() is area.cloud_view
+    window.close()  # stops the 3D view's loader with the rest
 
 
 def test_a_folder_dropped_on_the_window_opens(qtbot: Any, tmp_path: Path) -> None:
