@@ -318,7 +318,7 @@ class PointCloudView(QWidget):
             self.reset_views()
         elif key == Qt.Key.Key_F and self.scene.primary is not None:
             self.focus_on(self.scene.primary.id)
-        elif key == Qt.Key.Key_C:
+        elif key in (Qt.Key.Key_C, Qt.Key.Key_B):  # B: the 2D canvas's box tool key
             self.start_draw()
         else:
             return False

@@ -10,7 +10,8 @@ Mouse: perspective - left drag orbits, middle / Shift+left / right drag pans, wh
 click selects, double-click centres the orbit on the box clicked. Orthographic - left drag on
 the selected box's handles edits it (see edit3d), elsewhere pans; a click on another box
 selects it; the wheel zooms about the cursor. Keys: R resets the views, F centres the orbit on
-the selected box, C draws a new box, Escape abandons a drag or drawing.
+the selected box, C (or B, the 2D box tool's key) draws a new box, Escape abandons a drag or
+drawing.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ when it changes (undo, redo, an auto-label run), through a StoreBridge.
 
 Keys while a view or the box list has the focus, the same as the 2D canvas: A accepts the
 selected suggestion, D or Delete deletes it, Tab / Shift+Tab go to the next / previous
-suggestion; C draws a new box, R resets the views, F centres on the selected box, Escape
-cancels. The review keys are taken before window shortcuts with the same keys (a
+suggestion; C or B draws a new box, R resets the views, F centres on the selected box,
+Escape cancels. The review keys are taken before window shortcuts with the same keys (a
 ShortcutOverride), so they act on this page's selection.
 """
 
@@ -300,12 +300,12 @@ class PointCloudReview(QWidget):
         return super().eventFilter(watched, event)
 
     def _view_key(self, event: QKeyEvent) -> bool:
-        """Keys the views act on themselves (C, R, F; Escape while drawing or dragging)."""
+        """Keys the views act on themselves (B or C, R, F; Escape while drawing or dragging)."""
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
         if event.key() == Qt.Key.Key_Escape:
             return self.view.editor.busy or self.view.draw_mode()
-        return event.key() in (Qt.Key.Key_C, Qt.Key.Key_R, Qt.Key.Key_F)
+        return event.key() in (Qt.Key.Key_B, Qt.Key.Key_C, Qt.Key.Key_R, Qt.Key.Key_F)
 
     def _review_action(self, event: QKeyEvent) -> Callable[[], None] | None:
         key, mods = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
