@@ -228,8 +228,9 @@ class ReviewController(ReviewCommands, QObject):
             self.message.emit(f"No asset{here} needs review: every suggestion in the project "
                               f"has been accepted, corrected or deleted.", "info")
             return False
-        here = self.asset
-        later = [a for a in others if here is None or _order_key(a) > _order_key(here)]
+        current = self.asset
+        later = [a for a in others
+                 if current is None or _order_key(a) > _order_key(current)]
         target = (later or others)[0]
         return self.show_asset(target.id)
 

@@ -100,7 +100,7 @@ def test_thumbnails_are_cached_on_disk_and_reused(qtbot: Any, tmp_path: Path) ->
 
     marker = QImage(96, 48, QImage.Format.Format_RGB32)
     marker.fill(QColor(255, 0, 0))
-    assert marker.save(str(cached[0]), "PNG")
+    assert marker.save(str(cached[0]))
     reused = ThumbnailCache(folder=cache_dir)
     reused.request(item, path)
     qtbot.waitUntil(lambda: reused.get(item) is not None)
