@@ -239,3 +239,19 @@ def test_help_dialog_opens_without_a_project(qtbot: Any) -> None:
     assert window.help_dialog is not None and window.help_dialog.isVisible()
     assert not window.action_set.accept.isEnabled()  # nothing to review yet
     assert window.area.stack.currentWidget() is window.area.welcome
+
+
+def test_a_missing_image_is_reported_and_its_annotations_stay_reviewable(
+        qtbot: Any, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    (project.root / "street_00.png").unlink()
+    window = open_window(qtbot, project.root)
+    banner = window.area.banner
+    assert banner.isVisible() and banner.level == "error"
+    assert "street_00.png" in banner.text.text()
+    assert window.canvas.image_size() == (400, 300)  # a blank frame of the stored size
+    assert len(window.canvas.items()) == 6
+    press(window, Qt.Key.Key_Tab)
+    press(window, Qt.Key.Key_A)
+    with ProjectStore.open(project.root) as store:
+        assert sum(r.state == "accepted" for r in store.annotations(project.first)) == 1
