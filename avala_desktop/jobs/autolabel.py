@@ -23,11 +23,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from avala_desktop.core.errors import FailureCategory, InferenceFailure
+from avala_desktop.core.errors import InferenceFailure
 from avala_desktop.core.store import (
     Asset,
     NotFoundError,
@@ -37,9 +34,8 @@ from avala_desktop.core.store import (
     RunAssetStatus,
     RunState,
 )
-from avala_desktop.core.wire import DEFAULT_MAX_BYTES
 from avala_desktop.inference.asset_server import AssetServer
-from avala_desktop.inference.base import AssetPayload, ProviderClient, RequestCancelled
+from avala_desktop.inference.base import ProviderClient
 from avala_desktop.inference.clients import make_client
 from avala_desktop.inference.providers import HttpProviderConfig, SageMakerProviderConfig
 from avala_desktop.jobs.events import (
@@ -49,8 +45,6 @@ from avala_desktop.jobs.events import (
     RunStarted,
     RunSummary,
 )
-from avala_desktop.jobs.inflight import InflightAssets, build_request
-from avala_desktop.jobs.mask_fetch import MaskFetcher
 from avala_desktop.jobs.planning import (
     AssetSource,
     Plan,
@@ -63,8 +57,8 @@ from avala_desktop.jobs.planning import (
     require_assets,
 )
 from avala_desktop.jobs.pool import DaemonThreadPool
+from avala_desktop.jobs.process import AssetProcessor, AssetServing, Outcome
 from avala_desktop.jobs.progress import RunTally
-from avala_desktop.jobs.triage import triage_response
 
 log = logging.getLogger(__name__)
 
@@ -77,29 +71,6 @@ SUBMITTED_MESSAGE = "The asset is already submitted; reopen it to auto-label it 
 
 ProviderConfig = HttpProviderConfig | SageMakerProviderConfig
 EventSink = Callable[[RunEvent], None]
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    annotations: list[dict[str, Any]] = field(default_factory=list)
-    discarded: dict[str, int] = field(default_factory=dict)
-    message: str | None = None
-    failure: InferenceFailure | None = None
-    cancelled: bool = False  # abandoned: not committed, a resume does it
-    removed: bool = False  # the asset left the project while the run was on
-
-
-@dataclass(frozen=True)
-class AssetServing:
-    """Where a run serves its assets to the model. The default suits a model server on this
-    machine; one elsewhere needs an address it can reach (`host`, or "0.0.0.0" and the
-    machine's name as `advertised_host`), preferably over TLS (`tls_cert`, `tls_key`)."""
-
-    host: str = "127.0.0.1"
-    port: int = 0
-    advertised_host: str | None = None
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
 
 
 class AutoLabelRun:
@@ -134,14 +105,17 @@ class AutoLabelRun:
         self.cancel = cancel if cancel is not None else threading.Event()
         self._emit: EventSink = on_event or (lambda event: None)
         self._client = client
-        self._asset_server = asset_server
-        self._serving = asset_serving or AssetServing()
         self._grace_s = cancel_grace_s
         self._labels: list[str] = []
-        self._inflight = InflightAssets(store)
+        self._processor = AssetProcessor(
+            store,
+            provider_config,
+            cancel=self.cancel,
+            pool_size=concurrency,
+            asset_server=asset_server,
+            serving=asset_serving,
+        )
         self._kept_by_type: Counter[str] = Counter()
-        self._masks: MaskFetcher | None = None
-        self._server: AssetServer | None = None
         self._run: Run | None = None
 
     # -- the run ----------------------------------------------------------------------------
@@ -160,7 +134,7 @@ class AutoLabelRun:
         owns_client = self._client is None
         client = self._client if self._client is not None else self._make_client()
         try:
-            self._start_services()
+            self._processor.start()
             run, lock = self._open_run()
             completed = False
             try:
@@ -170,7 +144,7 @@ class AutoLabelRun:
             finally:
                 lock.release(remove=completed)
         finally:
-            self._stop_services()
+            self._processor.stop()
             if owns_client:
                 client.close()
 
@@ -221,6 +195,8 @@ class AutoLabelRun:
 
     def _session(self, run: Run, client: ProviderClient) -> RunSummary:
         self._run = run
+        self._processor.labels = self._labels
+        self._processor.threshold = run.threshold
         tally: RunTally | None = None
         try:
             plan = plan_run(self.store, run)
@@ -261,40 +237,6 @@ class AutoLabelRun:
         except Exception:
             log.exception("could not record state %s of run %s", state.value, run_id)
 
-    def _start_services(self) -> None:
-        if self._asset_server is None:
-            serving = self._serving
-            try:
-                self._server = AssetServer(
-                    self._inflight.resolve,
-                    host=serving.host,
-                    port=serving.port,
-                    advertised_host=serving.advertised_host,
-                    tls_cert=serving.tls_cert,
-                    tls_key=serving.tls_key,
-                ).start()
-            except (OSError, ValueError) as exc:
-                # ssl.SSLError is an OSError: an unreadable certificate or key lands here too.
-                raise RunError(
-                    f"cannot serve the assets to the model on {serving.host}:{serving.port} "
-                    f"({getattr(exc, 'strerror', None) or exc}); check the address, port, "
-                    "certificate and key"
-                ) from None
-        http = self.config if isinstance(self.config, HttpProviderConfig) else None
-        self._masks = MaskFetcher(
-            ca_bundle=http.ca_bundle if http else None,
-            ca_bundle_origin=http.url if http else None,
-            pool_size=self.concurrency,
-        )
-
-    def _stop_services(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-        if self._masks is not None:
-            self._masks.close()
-            self._masks = None
-
     # -- the loop ---------------------------------------------------------------------------
 
     def _process_all(self, plan: Plan, client: ProviderClient, tally: RunTally) -> int:
@@ -305,7 +247,7 @@ class AutoLabelRun:
         places, which holds the workers back whenever committing falls behind.
         """
         source = AssetSource(self.store, plan, self.scope, self.cancel)
-        results: queue.Queue[tuple[str, Asset | None, _Outcome]] = queue.Queue(
+        results: queue.Queue[tuple[str, Asset | None, Outcome]] = queue.Queue(
             maxsize=self.concurrency
         )
         abandoned = threading.Event()
@@ -313,7 +255,7 @@ class AutoLabelRun:
         def work() -> None:
             while (handed := source.next()) is not None:
                 asset_id, asset = handed
-                item = (asset_id, asset, self._process(asset_id, asset, client))
+                item = (asset_id, asset, self._processor.process(asset_id, asset, client))
                 while not abandoned.is_set():
                     try:
                         results.put(item, timeout=0.1)
@@ -368,59 +310,10 @@ class AutoLabelRun:
         assert self._run is not None
         return self._run.id
 
-    def _process(self, asset_id: str, asset: Asset | None, client: ProviderClient) -> _Outcome:
-        """On a worker thread: one asset from bytes to triaged suggestions; never raises."""
-        try:
-            if self.cancel.is_set():
-                return _Outcome(cancelled=True)
-            if asset is None:
-                return _Outcome(removed=True)
-            return self._infer(asset, client)
-        except RequestCancelled:
-            return _Outcome(cancelled=True)
-        except InferenceFailure as failure:
-            return _Outcome(failure=failure)
-        except Exception as exc:
-            # A bug must not stop the run or vanish: the asset fails as `internal`, with the
-            # traceback in the log.
-            log.exception("auto-label: unexpected error on asset %s", asset_id)
-            return _Outcome(
-                failure=InferenceFailure(
-                    FailureCategory.INTERNAL,
-                    f"An unexpected error stopped this asset ({type(exc).__name__}: {exc}). "
-                    "This is a bug in avala-desktop; please report it with the log.",
-                )
-            )
-
-    def _infer(self, asset: Asset, client: ProviderClient) -> _Outcome:
-        server = self._server or self._asset_server
-        assert server is not None and self._masks is not None
-        with self._inflight.hold(asset) as (data, content_type):
-            url = server.url_for(asset.id)
-            request = build_request(self.store, asset, data, url, self._labels)
-            result = client.infer(request, AssetPayload(data, content_type, url))
-        max_bytes = (
-            self.config.max_response_bytes
-            if isinstance(self.config, HttpProviderConfig)
-            else DEFAULT_MAX_BYTES
-        )
-        triage = triage_response(
-            result.body,
-            labels=self._labels,
-            threshold=self.threshold,
-            width=request.width,
-            height=request.height,
-            masks=self._masks,
-            max_bytes=max_bytes,
-        )
-        return _Outcome(
-            annotations=triage.kept, discarded=dict(triage.discarded), message=triage.message()
-        )
-
     # -- committing -------------------------------------------------------------------------
 
     def _commit(
-        self, asset_id: str, asset: Asset | None, outcome: _Outcome, tally: RunTally
+        self, asset_id: str, asset: Asset | None, outcome: Outcome, tally: RunTally
     ) -> bool:
         """Store one asset's outcome; False when it was abandoned (cancelled) instead."""
         if outcome.cancelled:
