@@ -54,8 +54,6 @@ class RequestCancelled(Exception):
 class ProviderClient(Protocol):
     def infer(self, request: InferenceRequest, asset: AssetPayload) -> InferenceResult:
         """Send one asset; raise `InferenceFailure` (with its category) for every failure."""
-        ...
 
     def close(self) -> None:
         """Release pooled connections; safe to call twice."""
-        ...
