@@ -11,6 +11,9 @@ Mouse and keys:
   polygon keeps 3 points and a polyline 2.
 - arrow keys: nudge the selected shapes by a pixel (Shift: ten).
 - Escape: abandon the drag in progress.
+While the canvas is read-only (a submitted asset) clicks still select, but nothing moves: a
+drag, a vertex insert or delete and a nudge each ask the host to refuse the edit (which says
+why) instead.
 
 Signals: a gesture emits ``geometryEdited`` once, on release, with the geometry from before the
 gesture and the final one, and a merge id of its own. The canvas shows the drag live by
@@ -51,6 +54,7 @@ class _Drag:
     merge_id: int = 0
     changed: bool = False
     mask_offset: tuple[int, int] = (0, 0)
+    refused: bool = False  # read-only: the drag was refused once already
 
 
 class SelectTool(CanvasTool):
@@ -122,6 +126,8 @@ class SelectTool(CanvasTool):
         i, dist = nearest_vertex(item.points, ev.x, ev.y)
         if dist <= tol:
             if ev.has(Qt.KeyboardModifier.ShiftModifier):
+                if self._locked():
+                    return True
                 self._delete_vertex(item, i)
             else:
                 self.active_vertex = (item.id, i)
@@ -130,6 +136,8 @@ class SelectTool(CanvasTool):
         if ev.has(Qt.KeyboardModifier.AltModifier):
             edge = nearest_edge(item.points, ev.x, ev.y, closed=item.type is ItemType.POLYGON)
             if edge.distance <= tol:
+                if self._locked():
+                    return True
                 inserted = self._insert_vertex(item, edge.start, edge.x, edge.y)
                 self._drag = _Drag("vertex", item, inserted, ev.x, ev.y, edge.start + 1,
                                    self.host.new_merge_id(), changed=True)
@@ -145,6 +153,13 @@ class SelectTool(CanvasTool):
             return False
         if not ev.buttons & Qt.MouseButton.LeftButton:
             return False
+        if self.host.is_read_only():
+            # A click with a tremble is still a click; a real drag is refused once.
+            moved = max(abs(ev.x - drag.x), abs(ev.y - drag.y)) > self.host.hit_tolerance() / 2
+            if moved and not drag.refused:
+                drag.refused = True
+                self.host.refuse_edit()
+            return True
         size = self.host.image_size()
         base = drag.base
         if drag.kind == "move":
@@ -189,6 +204,8 @@ class SelectTool(CanvasTool):
                 return True
             edge = nearest_edge(item.points, ev.x, ev.y, closed=item.type is ItemType.POLYGON)
             if edge.distance <= tol:
+                if self._locked():
+                    return True
                 inserted = self._insert_vertex(item, edge.start, edge.x, edge.y)
                 self.host.emit_edit(item.id, dict(item.geometry), dict(inserted.geometry),
                                     self.host.new_merge_id())
@@ -210,11 +227,14 @@ class SelectTool(CanvasTool):
                 and vertex[0] in self.host.scene.selection:
             item = self.host.scene.get(vertex[0])
             if item is not None and item.type in MIN_POINTS and vertex[1] < len(item.points):
-                self._delete_vertex(item, vertex[1])
+                if not self._locked():
+                    self._delete_vertex(item, vertex[1])
                 return True
         steps = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1),
                  Qt.Key.Key_Down: (0, 1)}
         if key in steps and self._drag is None and self.host.scene.selection:
+            if self._locked():
+                return True
             step = 10.0 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1.0
             dx, dy = steps[Qt.Key(key)]
             self._nudge_selection(dx * step, dy * step)
@@ -233,6 +253,13 @@ class SelectTool(CanvasTool):
         return None
 
     # --- edits ----------------------------------------------------------------------------
+
+    def _locked(self) -> bool:
+        """True (after asking the host to say why) when the canvas is read-only."""
+        if self.host.is_read_only():
+            self.host.refuse_edit()
+            return True
+        return False
 
     def _insert_vertex(self, item: CanvasItem, edge: int, x: float, y: float) -> CanvasItem:
         pts = ops2d.insert_vertex(item.points, edge, x, y)
@@ -294,9 +321,10 @@ class SelectTool(CanvasTool):
     def _hover(self, ev: Pointer) -> None:
         tol = self.host.hit_tolerance()
         scene = self.host.scene
+        locked = self.host.is_read_only()
         for item_id in reversed(scene.selection):
             item = scene.get(item_id)
-            if item is None:
+            if item is None or locked:
                 continue
             if item.type is ItemType.BOX:
                 i, dist = nearest_vertex(box_handles(*item.bbox), ev.x, ev.y)  # type: ignore[misc]
@@ -308,5 +336,6 @@ class SelectTool(CanvasTool):
                 return
         hit = scene.hit(ev.x, ev.y, tol)
         self.host.set_hover(None if hit is None else hit.id)
-        self.host.set_cursor_shape(Qt.CursorShape.SizeAllCursor if hit is not None
-                                   else Qt.CursorShape.ArrowCursor)
+        shape = Qt.CursorShape.ArrowCursor if hit is None else \
+            Qt.CursorShape.PointingHandCursor if locked else Qt.CursorShape.SizeAllCursor
+        self.host.set_cursor_shape(shape)

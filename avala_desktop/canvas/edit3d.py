@@ -5,7 +5,9 @@ a view that turned along while the box rotates would show the box standing still
 step previews the box in all views and queues an edit; the host sends queued edits at most
 once per event-loop turn, all with the gesture's merge id, so the whole drag is one undo step
 and the store holds each step as it happens. Escape puts the box back as it was: the host
-drops what it has not sent and asks for the steps it has sent to be taken back.
+drops what it has not sent and asks for the steps it has sent to be taken back. While the host
+is read-only (a submitted asset) a press on a handle starts nothing and asks the host to
+refuse the edit instead; clicks still select.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ _CURSORS: dict[str, Qt.CursorShape] = {
 class EditorHost(Protocol):
     scene: Scene3D
 
+    def is_read_only(self) -> bool: ...
+    def refuse_edit(self) -> None: ...
     def camera(self, kind: Any, width: int, height: int) -> Camera | None: ...
     def freeze_camera(self, kind: str, camera: OrthoCamera | None) -> None: ...
     def preview_box(self, item_id: str, box: Cuboid | None) -> None: ...
@@ -116,6 +120,9 @@ class CuboidEditor:
             assert box is not None
             handle = hit_handle(box, view, camera, width, height, at[0], at[1],  # type: ignore[arg-type]
                                 HIT_TOLERANCE_PX)
+            if handle is not None and self.host.is_read_only():
+                self.host.refuse_edit()
+                return True
             if handle is not None:
                 self._gesture = _Gesture(view, camera, (width, height), at, at, primary.id,
                                          handle, box, self.host.new_merge_id(),
@@ -193,7 +200,7 @@ class CuboidEditor:
             return Qt.CursorShape.CrossCursor if view == "top" else None
         primary = self.host.scene.primary
         camera = self.host.camera(view, width, height)
-        if primary is None or not isinstance(camera, OrthoCamera):
+        if primary is None or not isinstance(camera, OrthoCamera) or self.host.is_read_only():
             return None
         box = self.host.scene.box_of(primary.id)
         assert box is not None

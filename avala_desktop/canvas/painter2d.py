@@ -13,7 +13,13 @@ What makes it fast:
 - Masks are cached colour overlays (mask_overlay), drawn under the outlines; zoomed out and at
   rest they are drawn from a copy resampled once per zoom level.
 Selected and hovered shapes are not in the render list: the view draws them on top each frame
-with ``paint_item``, which keeps the cached layer valid while a shape is dragged.
+with ``paint_item``, which keeps the cached layer valid while a shape is dragged. Their
+captions get an opaque background, and the layer leaves out the captions of other shapes that
+a selected shape's caption would cover (the layer is redrawn when the selection changes), so
+two captions are never drawn into each other.
+
+Pending masks carry a light outline (mask_overlay), so a dark-coloured suggestion still shows
+its extent on a dark object.
 """
 
 from __future__ import annotations
@@ -151,8 +157,20 @@ class ShapePainter:
         for g in rl.groups:
             self._draw_group(p, g, flag, s, stats)
         if self.show_captions:
-            self._draw_captions(p, rl, flag, view, stats)
+            self._draw_captions(p, rl, flag, view, stats, self._selected_caption_rects(scene,
+                                                                                     view))
         return stats
+
+    def _selected_caption_rects(self, scene: SceneModel,
+                                view: ViewTransform) -> list[tuple[int, int, int, int]]:
+        """Where the captions of the shown, selected shapes go (x, y, w, h on screen)."""
+        rects = []
+        for item_id in scene.selection:
+            item = scene.get(item_id)
+            if item is not None and item.bbox is not None and scene.is_shown(item_id) and \
+                    item.type is not ItemType.CLASSIFICATION:
+                rects.append(self._caption_rect(self.graphics(item), view))
+        return rects
 
     def _draw_group(self, p: QPainter, g: _Group, flag: Any, s: float, stats: PaintStats) -> None:
         shown = flag[g.slots]
@@ -181,7 +199,8 @@ class ShapePainter:
             stats.tiny += int(np.count_nonzero(small))
 
     def _draw_captions(self, p: QPainter, rl: _RenderList, flag: Any, view: ViewTransform,
-                       stats: PaintStats) -> None:
+                       stats: PaintStats,
+                       avoid: list[tuple[int, int, int, int]] | None = None) -> None:
         s = view.scale
         keep = flag[rl.cap_slots] & (rl.cap_extent * s >= st.CAPTION_MIN_SHAPE_PX)
         idx = np.flatnonzero(keep)
@@ -198,6 +217,15 @@ class ShapePainter:
         _, first_from_top = np.unique(cell[::-1], return_index=True)
         chosen = np.sort(cell.size - 1 - first_from_top)
         x, y, sprites = x[chosen], y[chosen], sprites[chosen]
+        if avoid:
+            # A selected shape's caption goes on top: leave out the ones it would cover.
+            clear = np.ones(x.size, dtype=bool)
+            w = sprites[:, 2]
+            hh = sprites[:, 3]
+            for ax, ay, aw, ah in avoid:
+                clear &= (x + w <= ax) | (x >= ax + aw) | (y + hh <= ay) | (y >= ay + ah)
+            x, y, sprites = x[clear], y[clear], sprites[clear]
+            chosen = chosen[clear]
         p.setTransform(QTransform())
         atlas = self.atlas.image
         draw = p.drawImage
@@ -248,10 +276,11 @@ class ShapePainter:
     # --- single items (selected, hovered, being edited) ---------------------------------
 
     def paint_item(self, p: QPainter, item: CanvasItem, view: ViewTransform, *,
-                   selected: bool, active_vertex: int | None = None,
+                   selected: bool, active_vertex: int | None = None, handles: bool = True,
                    mask_override: tuple[Any, int, int] | None = None) -> None:
-        """Draws one item emphasised: wider outline, light fill, and when selected its handles.
-        ``mask_override`` (image, x0, y0) shows a mask being painted or dragged."""
+        """Draws one item emphasised: wider outline, light fill, and when selected (and
+        ``handles``: it can be edited) its handles. ``mask_override`` (image, x0, y0) shows a
+        mask being painted or dragged."""
         gfx = self.graphics(item)
         s = view.scale
         p.setTransform(QTransform(s, 0.0, 0.0, s, view.ox, view.oy))
@@ -259,7 +288,8 @@ class ShapePainter:
         pen = self.palette.pen(item.color, dashed=item.is_pending, width=2.0)
         if item.type is ItemType.MASK:
             image, x0, y0 = mask_override or self.overlays.overlay(
-                item, self.palette.color(item.color), st.MASK_ALPHA_SELECTED)
+                item, self.palette.color(item.color), st.MASK_ALPHA_SELECTED,
+                self.palette.light(item.color) if item.is_pending else None)
             if not image.isNull():
                 p.drawImage(QPointF(x0, y0), image)
             if selected:
@@ -282,7 +312,7 @@ class ShapePainter:
                 p.drawPolyline(prim)
         if self.show_captions and item.bbox is not None:
             self._draw_one_caption(p, gfx, view)
-        if selected and item.type is not ItemType.MASK:
+        if selected and handles and item.type is not ItemType.MASK:
             self.paint_handles(p, item, view, active_vertex)
 
     def paint_handles(self, p: QPainter, item: CanvasItem, view: ViewTransform,
@@ -302,24 +332,49 @@ class ShapePainter:
             p.setBrush(st.ACTIVE_HANDLE_FILL)
             p.drawRect(QRectF(x - half - 1, y - half - 1, st.HANDLE_PX + 2, st.HANDLE_PX + 2))
 
-    def _draw_one_caption(self, p: QPainter, gfx: ItemGraphics, view: ViewTransform) -> None:
+    def _caption_rect(self, gfx: ItemGraphics, view: ViewTransform) -> tuple[int, int, int, int]:
+        """Screen rect of the item's caption: above its top-left corner, or just inside it
+        when there is no room above (the same rule as the layer's captions)."""
         x0, y0 = view.to_screen(gfx.bbox_rect.left(), gfx.bbox_rect.top())
-        sx, sy, sw, sh = gfx.sprite
+        _, _, sw, sh = gfx.sprite
         x, y = int(np.floor(x0)), int(np.floor(y0)) - sh
         if y < 0:
             y += sh + 1
+        return x, y, sw, sh
+
+    def _draw_one_caption(self, p: QPainter, gfx: ItemGraphics, view: ViewTransform) -> None:
+        x, y, sw, sh = self._caption_rect(gfx, view)
+        sx, sy = gfx.sprite[:2]
         p.setTransform(QTransform())
+        # Opaque: this caption is drawn over the layer's, which must not show through.
+        p.fillRect(x, y, sw, sh, st.CAPTION_BACKGROUND_OPAQUE)
         p.drawImage(x, y, self.atlas.image, sx, sy, sw, sh)
+
+    def paint_notice(self, p: QPainter, text: str, width: float) -> None:
+        """A short note in the top-right corner of the view (e.g. that it is read-only)."""
+        p.setTransform(QTransform())
+        p.setFont(self.palette.caption_font)
+        metrics = p.fontMetrics()
+        w = metrics.horizontalAdvance(text) + 12
+        h = metrics.height() + 6
+        rect = QRectF(width - w - st.BADGE_MARGIN_PX, st.BADGE_MARGIN_PX, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(st.NOTICE_BACKGROUND)
+        p.drawRoundedRect(rect, 4.0, 4.0)
+        p.setPen(st.NOTICE_TEXT)
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def _draw_mask(self, p: QPainter, item: CanvasItem, view: ViewTransform, *,
                    smooth: bool) -> None:
         alpha = st.MASK_ALPHA_PENDING if item.is_pending else st.MASK_ALPHA_ACCEPTED
-        image, x0, y0 = self.overlays.overlay(item, self.palette.color(item.color), alpha)
+        edge = self.palette.light(item.color) if item.is_pending else None
+        image, x0, y0 = self.overlays.overlay(item, self.palette.color(item.color), alpha, edge)
         if image.isNull():
             return
         s = view.scale
         dpr = p.device().devicePixelRatioF()
-        small = self.overlays.scaled(item.id, image, s * dpr, make=smooth) if s < 1.0 else None
+        small = self.overlays.scaled(item.id, image, s * dpr, make=smooth, edge=edge) \
+            if s < 1.0 else None
         if small is not None:
             small.setDevicePixelRatio(dpr)
             p.setTransform(QTransform())

@@ -10,7 +10,9 @@ with ``set_items`` / ``update_item``. Programmatic calls do not emit signals.
 - ``cuboidEditCancelled(id, merge_id)``: Escape abandoned a drag whose steps were already
   sent; the receiver takes that undo step back;
 - ``cuboidCreated(geometry)``: a box drawn in the top view (C, then drag its footprint);
-- ``selectionChanged(ids)``: the user picked boxes (click in any view).
+- ``selectionChanged(ids)``: the user picked boxes (click in any view);
+- ``editRefused(reason)``: the view is read-only (``set_read_only(reason)``, a submitted
+  asset) and someone tried to drag a handle or draw a box; nothing changed.
 
 The orthographic views follow the selected box (turned with it: its heading points up in the
 top view and to the right in the side view); with nothing selected the top view shows the
@@ -62,6 +64,7 @@ class PointCloudView(QWidget):
     cuboidCreated = Signal(dict)  # canonical bounding_box_3d geometry
     selectionChanged = Signal(list)  # list[str]; user changes only
     drawModeChanged = Signal(bool)
+    editRefused = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +81,7 @@ class PointCloudView(QWidget):
         self._merge_ids = 0
         self._primary_id: str | None = None
         self._message = ""
+        self._read_only: str | None = None
         self._sized = False
         self._pending_edit: tuple[str, dict[str, Any], dict[str, Any], int] | None = None
         self._flush = QTimer(self)
@@ -176,8 +180,30 @@ class PointCloudView(QWidget):
         if self.scene.set_selection(ids):
             self._after_selection_change()
 
+    def set_read_only(self, reason: str | None) -> None:
+        """Locks (with the reason a refused edit reports) or unlocks every box."""
+        if reason == self._read_only:
+            return
+        self._read_only = reason
+        if reason is not None:
+            self.editor.cancel()  # a drag in progress, or draw mode
+        self.refresh_overlays()
+
+    def read_only_reason(self) -> str | None:
+        return self._read_only
+
+    def is_read_only(self) -> bool:
+        return self._read_only is not None
+
+    def refuse_edit(self) -> None:
+        if self._read_only is not None:
+            self.editRefused.emit(self._read_only)
+
     def start_draw(self) -> None:
         """Next drag in the top view draws a new box (Escape cancels)."""
+        if self._read_only is not None:
+            self.refuse_edit()
+            return
         if self.editor.busy or self._cloud is None:
             return
         self.editor.draw_mode = True
@@ -257,7 +283,8 @@ class PointCloudView(QWidget):
             self.overlay.paint_boxes(p, self.scene.drawn(), camera, w, h,
                                      selection=set(self.scene.selection))
             primary = self.scene.primary
-            if kind != "perspective" and primary is not None and not self.editor.draw_mode:
+            if kind != "perspective" and primary is not None and not self.editor.draw_mode \
+                    and self._read_only is None:
                 box = self.scene.box_of(primary.id)
                 assert box is not None and isinstance(camera, OrthoCamera)
                 self.overlay.paint_handles(p, primary, box, kind, camera, w, h,
@@ -268,6 +295,8 @@ class PointCloudView(QWidget):
         title = _TITLES[kind]
         if kind == "perspective" and self.editor.draw_mode:
             title = "Drawing a box: drag its footprint in the top view (Esc cancels)"
+        elif kind == "perspective" and self._read_only is not None:
+            title = "Submitted · read-only"
         if title:
             self.overlay.paint_title(p, title)
 

@@ -23,6 +23,10 @@ BADGE_MARGIN_PX = 6.0
 
 BACKGROUND = QColor(38, 40, 44)
 CAPTION_BACKGROUND = QColor(0, 0, 0, 150)
+# Under the captions of selected and hovered shapes, which are drawn over the others.
+CAPTION_BACKGROUND_OPAQUE = QColor(22, 23, 26)
+NOTICE_BACKGROUND = QColor(0, 0, 0, 170)
+NOTICE_TEXT = QColor(235, 235, 235)
 HANDLE_FILL = QColor(255, 255, 255)
 ACTIVE_HANDLE_FILL = QColor(255, 210, 0)
 DASH_PATTERN = [4.0, 3.0]
@@ -31,6 +35,7 @@ MASK_ALPHA_PENDING = 80
 MASK_ALPHA_ACCEPTED = 120
 MASK_ALPHA_SELECTED = 150
 SELECTED_FILL_ALPHA = 40
+MASK_EDGE_LIGHTEN = 0.7  # a pending mask's outline: its colour this far towards white
 
 
 class Palette:
@@ -63,6 +68,17 @@ class Palette:
             pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
             self._pens[key] = pen
         return pen
+
+    def light(self, name: str) -> QColor:
+        """A light tint of the colour: outlines that stay visible on dark objects."""
+        key = f"light:{name}"
+        color = self._colors.get(key)
+        if color is None:
+            base = self.color(name)
+            t = MASK_EDGE_LIGHTEN
+            color = self._colors[key] = QColor(
+                *(round(c + (255 - c) * t) for c in (base.red(), base.green(), base.blue())))
+        return color
 
     def translucent(self, name: str, alpha: int) -> QColor:
         color = QColor(self.color(name))

@@ -16,6 +16,10 @@ the edit locally; the main window applies them as undoable commands and answers 
 ``update_item`` / ``set_items``. Programmatic calls (``set_selection``, ``update_item``...) do not
 emit signals, so the two sides cannot loop. Keys the canvas does not use are left to its parent
 (A, D, Delete without a chosen vertex, Tab, N ...).
+
+``set_read_only(reason)`` locks the shapes (a submitted asset): selecting, zooming and panning
+still work, handles are not drawn, and an attempt to move, reshape or draw starts nothing and
+emits ``editRefused(reason)`` instead.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ class Canvas2D(QWidget):
     shapeCreated = Signal(str, dict)  # annotation type, canonical geometry
     toolChanged = Signal(str)  # Tool value
     brushSizeChanged = Signal(float)  # brush radius in image pixels
+    editRefused = Signal(str)  # an edit was tried while read-only; the reason set with it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,6 +104,7 @@ class Canvas2D(QWidget):
         self._badges: list[tuple[str, QRectF]] = []
         self._merge_ids = 0
         self._new_color = "#00c8ff"
+        self._read_only: str | None = None
         self._tools: dict[Tool, CanvasTool] = {
             Tool.SELECT: SelectTool(self),
             Tool.BOX: BoxTool(self),
@@ -171,6 +177,18 @@ class Canvas2D(QWidget):
         """Label and confidence text next to shapes on or off."""
         self.painter2d.show_captions = show
         self._invalidate()
+
+    def set_read_only(self, reason: str | None) -> None:
+        """Locks (with the reason a refused edit reports) or unlocks every shape."""
+        if reason == self._read_only:
+            return
+        self._read_only = reason
+        if reason is not None:
+            self._tools[self._tool].cancel()
+        self.update()
+
+    def read_only_reason(self) -> str | None:
+        return self._read_only
 
     def set_new_shape_color(self, color: str) -> None:
         """Colour of shapes being drawn (the label new shapes will get)."""
@@ -256,6 +274,13 @@ class Canvas2D(QWidget):
     def hit_tolerance(self) -> float:
         return st.HIT_TOLERANCE_PX / self._view.scale
 
+    def is_read_only(self) -> bool:
+        return self._read_only is not None
+
+    def refuse_edit(self) -> None:
+        if self._read_only is not None:
+            self.editRefused.emit(self._read_only)
+
     def select_by_user(self, ids: list[str]) -> None:
         if self.scene.set_selection(ids):
             self.selectionChanged.emit(self.scene.selection)
@@ -313,12 +338,13 @@ class Canvas2D(QWidget):
         p.drawPixmap(0, 0, self._layer)  # type: ignore[arg-type]
         tool = self._tools[self._tool]
         selection = self.scene.selection
+        editable = self._read_only is None
         for item_id in selection:
             item = self.scene.get(item_id)
             if item is not None and item.bbox is not None and self.scene.is_shown(item_id):
                 active = self._active_vertex(item_id)
                 self.painter2d.paint_item(p, item, self._view, selected=True,
-                                          active_vertex=active,
+                                          active_vertex=active, handles=editable,
                                           mask_override=tool.mask_override(item_id))
         if self._hover is not None and self._hover not in selection:
             item = self.scene.get(self._hover)
@@ -327,6 +353,8 @@ class Canvas2D(QWidget):
         self._badges = self.painter2d.paint_badges(p, self.scene.classifications(),
                                                    set(selection))
         tool.paint_overlay(p)
+        if not editable:
+            self.painter2d.paint_notice(p, "Submitted · read-only", w)
         p.end()
 
     def _render_layer(self, w: int, h: int, dpr: float, *, scroll: bool) -> None:
@@ -432,6 +460,10 @@ class Canvas2D(QWidget):
                 not self._tools[self._tool].busy():
             self._pan_from = (event.position(), self._view)
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if self._read_only is not None and self._tool is not Tool.SELECT and \
+                event.button() == Qt.MouseButton.LeftButton:
+            self.refuse_edit()  # no drawing, no painting on a locked asset
             return
         if not self._tools[self._tool].press(self._pointer(event)):
             super().mousePressEvent(event)

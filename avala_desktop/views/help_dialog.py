@@ -1,4 +1,5 @@
-"""F1: every keyboard shortcut and canvas gesture, grouped by section, from the action table."""
+"""F1: every keyboard shortcut and mouse gesture, grouped by where it works (the whole window,
+review on both pages, the 2D canvas, the 3D review page), from the action table."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ class HelpDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         note = QLabel("Every action is saved at once; there is no Save button. "
-                      "Undo works across assets.", self)
+                      "Undo works across assets. A submitted asset is read-only until it is "
+                      "reopened (Ctrl+Shift+R).", self)
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
@@ -60,11 +62,30 @@ class HelpDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(640, 720)
 
-    def shortcut_texts(self) -> list[str]:
-        """The Keys column as shown (tests read it)."""
-        texts = []
+    def shown_rows(self) -> list[tuple[str, str, str]]:
+        """(heading, keys, what it does) as the table shows them (tests read it)."""
+        rows: list[tuple[str, str, str]] = []
+        heading = ""
         for r in range(self.table.rowCount()):
-            item = self.table.item(r, 0)
-            if item is not None and self.table.columnSpan(r, 0) == 1:
-                texts.append(item.text())
-        return texts
+            first, second = self.table.item(r, 0), self.table.item(r, 1)
+            if first is None:
+                continue
+            if self.table.columnSpan(r, 0) == 2:
+                heading = first.text()
+            else:
+                rows.append((heading, first.text(), second.text() if second else ""))
+        return rows
+
+    def section_titles(self) -> list[str]:
+        """The headings, in order, as often as they appear."""
+        items = (self.table.item(r, 0) for r in range(self.table.rowCount())
+                 if self.table.columnSpan(r, 0) == 2)
+        return [item.text() for item in items if item is not None]
+
+    def rows_of(self, section: str) -> list[tuple[str, str]]:
+        """(keys, what it does) under one heading."""
+        return [(keys, what) for heading, keys, what in self.shown_rows() if heading == section]
+
+    def shortcut_texts(self) -> list[str]:
+        """The Keys column as shown."""
+        return [keys for _, keys, _ in self.shown_rows()]

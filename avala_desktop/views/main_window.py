@@ -8,12 +8,8 @@ happened.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import logging
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
@@ -39,34 +35,17 @@ from avala_desktop.views.suggestions_panel import SuggestionsPanel
 from avala_desktop.views.thumbnails import ThumbnailCache
 from avala_desktop.views.undo import ReviewUndoStack
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from avala_desktop.views.export_import_dialogs import JobOutcome
 
-AUTOLABEL_MODULE = "avala_desktop.views.autolabel_dialog"
-SETTINGS_MODULE = "avala_desktop.views.settings_inference"
 _TOOLS = {"tool_select": Tool.SELECT, "tool_box": Tool.BOX, "tool_polygon": Tool.POLYGON,
           "tool_polyline": Tool.POLYLINE, "tool_mask": Tool.MASK}
 # Actions that need an open project.
-_PROJECT_ACTIONS = ("close_project", "auto_label", "accept", "delete", "next_suggestion",
-                    "prev_suggestion", "relabel", "classify", "accept_all", "next_asset",
-                    "prev_asset", "submit")
+_PROJECT_ACTIONS = ("close_project", "export", "import_annotations", "auto_label", "accept",
+                    "delete", "next_suggestion", "prev_suggestion", "relabel", "classify",
+                    "accept_all", "next_asset", "prev_asset", "submit", "reopen")
 _INFO_TIMEOUT_MS = 6000
 SUMMARY_DELAY_MS = 300
-
-
-def _module_available(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
-
-
-def _load_optional(name: str) -> tuple[ModuleType | None, str | None]:
-    """A module of another part of the app (dialogs written separately), or the reason it
-    cannot be loaded; a broken dialog must not keep a project from opening."""
-    if not _module_available(name):
-        return None, f"{name} is not part of this build"
-    try:
-        return importlib.import_module(name), None
-    except Exception as exc:  # logged in full; the person sees the short reason
-        log.exception("could not load %s", name)
-        return None, f"{name} could not be loaded ({type(exc).__name__}: {exc})"
 
 
 class MainWindow(QMainWindow):
@@ -111,6 +90,8 @@ class MainWindow(QMainWindow):
         self.opener.opened.connect(self._activate)
         self.opener.failed.connect(self._open_failed)
         self.help_dialog: HelpDialog | None = None
+        # Suggestions imported this session: their provider ids have no run to name them.
+        self._imported_providers: dict[str, str] = {}
         # The project counts take a few queries: once per burst of changes is enough.
         self._summary_timer = QTimer(self)
         self._summary_timer.setSingleShot(True)
@@ -162,10 +143,10 @@ class MainWindow(QMainWindow):
         for name, tool in _TOOLS.items():
             a[name].triggered.connect(lambda _checked=False, t=tool: self.canvas.set_tool(t))
         self.canvas.toolChanged.connect(self._tool_changed)
+        a.export.triggered.connect(lambda: self.export_annotations())
+        a.import_annotations.triggered.connect(lambda: self.import_annotations())
         a.auto_label.triggered.connect(self.open_auto_label)
         a.inference_settings.triggered.connect(self.open_inference_settings)
-        if not _module_available(SETTINGS_MODULE):
-            a.inference_settings.setToolTip("Provider settings are not part of this build")
         review = {
             "accept": lambda c: c.accept(), "delete": lambda c: c.delete(),
             "next_suggestion": lambda c: c.step_suggestion(1),
@@ -174,6 +155,7 @@ class MainWindow(QMainWindow):
             "accept_all": lambda c: c.accept_all_shown(),
             "next_asset": lambda c: c.next_asset_needing_review(),
             "prev_asset": lambda c: c.step_asset(-1), "submit": lambda c: c.submit(),
+            "reopen": lambda c: c.reopen(),
             "undo": lambda c: c.undo(), "redo": lambda c: c.redo(),
         }
         for name, call in review.items():
@@ -192,8 +174,8 @@ class MainWindow(QMainWindow):
         has_project = self.store is not None
         for name in _PROJECT_ACTIONS:
             self.action_set[name].setEnabled(has_project)
-        self.action_set.auto_label.setEnabled(has_project and _module_available(AUTOLABEL_MODULE))
-        self.action_set.inference_settings.setEnabled(_module_available(SETTINGS_MODULE))
+        self.action_set.reopen.setEnabled(self.controller is not None
+                                          and self.controller.read_only())
         stack = self.undo_stack
         self.action_set.undo.setEnabled(stack is not None and stack.canUndo())
         self.action_set.redo.setEnabled(stack is not None and stack.canRedo())
@@ -286,6 +268,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_items([])
         self.store.close()
         self.store = self.bridge = self.undo_stack = None
+        self._imported_providers = {}
         self.asset_model = self.browser = self.controller = None
         self.setWindowTitle("avala-desktop")
         self.status.set_asset("")
@@ -296,30 +279,71 @@ class MainWindow(QMainWindow):
         self.projectClosed.emit()
 
     def _offer_resume(self, store: ProjectStore) -> None:
-        module, _why = _load_optional(AUTOLABEL_MODULE)
-        offer = getattr(module, "offer_resume", None)
-        if callable(offer):
-            offer(self, store)
+        # The dialogs take a tenth of a second to import: only when there is a run to offer.
+        if store.latest_resumable_run() is None:
+            return
+        from avala_desktop.views.autolabel_dialog import offer_resume
 
-    # --- project menu hooks ------------------------------------------------------------------
+        offer_resume(self, store)
+
+    # --- file and project menu hooks ---------------------------------------------------------
+    # The dialog modules are imported when first used, which keeps start-up fast.
+
+    def export_annotations(self, **choices: Any) -> JobOutcome | None:
+        """File > Export. ``choices`` (fmt, out_dir, include_pending, notify) skip the
+        chooser; None when there is no project or the chooser was closed."""
+        if self.store is None:
+            return None
+        from avala_desktop.views.export_import_dialogs import run_export_dialog
+
+        return run_export_dialog(self, self.store, **choices)
+
+    def import_annotations(self, **choices: Any) -> JobOutcome | None:
+        """File > Import. ``choices`` (fmt, path, as_suggestions, provider_name, threshold,
+        notify) skip the chooser; None when there is no project or the chooser was closed."""
+        if self.store is None:
+            return None
+        from avala_desktop.views.export_import_dialogs import run_import_dialog
+
+        outcome = run_import_dialog(self, self.store, **choices)
+        summary = None if outcome is None else outcome.summary
+        if summary is not None:
+            if summary.provider_id:
+                self._imported_providers[summary.provider_id] = \
+                    f"{summary.provider_id.partition(':')[2] or summary.provider_id} (import)"
+            self._after_import()
+        return outcome
+
+    def _after_import(self) -> None:
+        """An import may touch every asset and add labels: show all of it now rather than
+        waiting for the bridge's next delivery."""
+        if self.bridge is not None:
+            self.bridge.flush()
+        if self.asset_model is not None:
+            self.asset_model.refresh()
+        self._refresh_filters()
+        self._refresh_project_summary()
+        if self.controller is not None:
+            self.controller.reload_labels()
+            self.controller.refresh()
+            if self.controller.asset is None:
+                assets = self.store.assets(limit=1) if self.store is not None else []
+                if assets:
+                    self.controller.show_asset(assets[0].id)
 
     def open_auto_label(self) -> None:
         if self.store is None:
             return
-        module, why = _load_optional(AUTOLABEL_MODULE)
-        if module is None:
-            self.show_message(f"Auto-label is not available: {why}.", "error")
-            return
+        from avala_desktop.views.autolabel_dialog import open_auto_label_dialog
+
         selected = self.browser.selected_asset_ids() if self.browser is not None else []
         # Its writes go through this window's store, so the bridge shows them as they land.
-        module.open_auto_label_dialog(self, self.store, selected)
+        open_auto_label_dialog(self, self.store, selected)
 
     def open_inference_settings(self) -> None:
-        module, why = _load_optional(SETTINGS_MODULE)
-        if module is None:
-            self.show_message(f"Provider settings are not available: {why}.", "error")
-            return
-        module.open_inference_settings(self)
+        from avala_desktop.views.settings_inference import open_inference_settings
+
+        open_inference_settings(self)
 
     # --- updates -----------------------------------------------------------------------------
 
@@ -337,6 +361,7 @@ class MainWindow(QMainWindow):
         flat = asset is not None and asset.type != "point_cloud"
         for name in (*_TOOLS, "brush_erase", "fit", "captions"):
             self.action_set[name].setEnabled(flat)
+        self._update_enabled()
         if self.browser is not None:
             self.browser.set_current(None if asset is None else asset.id)
         if asset is None:
@@ -359,7 +384,8 @@ class MainWindow(QMainWindow):
     def _refresh_filters(self) -> None:
         if self.store is None or self.browser is None:
             return
-        providers = {run.provider_id: run.provider_name for run in self.store.runs()}
+        providers = dict(self._imported_providers)
+        providers.update({run.provider_id: run.provider_name for run in self.store.runs()})
         self.browser.set_filter_choices(self.store.labels(), providers)
         self.suggestions_model.set_provider_names(providers)
 

@@ -20,6 +20,9 @@ def build_menus(window: QMainWindow, actions: ActionSet) -> QMenu:
     recent.setObjectName("recentMenu")
     file_menu.addAction(actions.close_project)
     file_menu.addSeparator()
+    file_menu.addAction(actions.import_annotations)
+    file_menu.addAction(actions.export)
+    file_menu.addSeparator()
     file_menu.addAction(actions.quit)
 
     edit = bar.addMenu("&Edit")
@@ -31,7 +34,7 @@ def build_menus(window: QMainWindow, actions: ActionSet) -> QMenu:
     review = bar.addMenu("&Review")
     review_items: tuple[str | None, ...] = (
         "accept", "delete", "accept_all", None, "next_suggestion", "prev_suggestion", None,
-        "classify", None, "next_asset", "prev_asset", None, "submit")
+        "classify", None, "next_asset", "prev_asset", None, "submit", "reopen")
     for item in review_items:
         if item is None:
             review.addSeparator()

@@ -105,6 +105,12 @@ class CuboidPanel(QGroupBox):
         layout.addWidget(self._state)
         self.show_item(None, [])
 
+    def set_read_only(self, read_only: bool) -> None:
+        """Shows the numbers without taking edits (a submitted asset)."""
+        for spin in self._spins.values():
+            spin.setReadOnly(read_only)
+        self._label.setEnabled(not read_only)
+
     def spin(self, name: str) -> QDoubleSpinBox:
         return self._spins[name]
 

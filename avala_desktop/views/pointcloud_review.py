@@ -12,13 +12,20 @@ selected suggestion, D or Delete deletes it, Tab / Shift+Tab go to the next / pr
 suggestion; C or B draws a new box, R resets the views, F centres on the selected box,
 Escape cancels. The review keys are taken before window shortcuts with the same keys (a
 ShortcutOverride), so they act on this page's selection.
+
+The selection is public: ``selectionChanged(ids)`` when the user changes it (a click, the box
+list, Tab, a box drawn or deleted), ``set_selection(ids)`` to set it without a signal, so the
+main window's suggestions table and this page follow each other as the 2D canvas does.
+
+A submitted asset is read-only here too: the views start no drag or drawing, the panel takes
+no numbers, and Accept, Delete, Fit and relabelling are refused; each attempt emits
+``editRefused(message)`` (the window shows it in its banner). The actions themselves are in
+pointcloud_commands.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QUndoStack
@@ -37,26 +44,13 @@ from avala_desktop.canvas.cloud3d import ColorMode, PreparedCloud
 from avala_desktop.canvas.pointcloud_view import PointCloudView
 from avala_desktop.canvas.scene3d import CuboidItem
 from avala_desktop.canvas.viewport3d import ORTHO_KINDS, ViewKind
-from avala_desktop.core.geometry3d import fit_cuboid_to_points
-from avala_desktop.core.review import (
-    AcceptAllCommand,
-    AcceptCommand,
-    Command,
-    CreateAnnotationCommand,
-    EditGeometryCommand,
-    RejectCommand,
-    RelabelCommand,
-)
-from avala_desktop.core.store import Asset, ProjectError, ProjectStore
+from avala_desktop.core.store import Asset, ProjectStore
+from avala_desktop.views.pointcloud_commands import BOX_TYPE, PointCloudCommands
 from avala_desktop.views.pointcloud_loader import CloudLoader
 from avala_desktop.views.pointcloud_panel import CuboidPanel
 from avala_desktop.views.pointcloud_suggestions import SuggestionList
 from avala_desktop.views.store_bridge import StoreBridge
-from avala_desktop.views.undo import QtCommand
 
-BOX_TYPE = "bounding_box_3d"
-# Fitting: points this close above the lowest one in a box are ground; they set only its bottom.
-GROUND_CLEARANCE_M = 0.2
 _NO_MODS = Qt.KeyboardModifier.NoModifier
 VIEW_KINDS: tuple[ViewKind, ...] = ("perspective", *ORTHO_KINDS)
 
@@ -75,9 +69,11 @@ def _button(text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
     return button
 
 
-class PointCloudReview(QWidget):
+class PointCloudReview(PointCloudCommands, QWidget):
     statusMessage = Signal(str)
     cloudShown = Signal()  # a cloud finished loading and is on screen
+    selectionChanged = Signal(list)  # list[str]: the user changed the selection
+    editRefused = Signal(str)  # a change was tried on a submitted (read-only) asset
 
     def __init__(self, store: ProjectStore, undo_stack: QUndoStack,
                  parent: QWidget | None = None) -> None:
@@ -100,6 +96,7 @@ class PointCloudReview(QWidget):
         self.view.cuboidEditCancelled.connect(self._on_edit_cancelled)
         self.view.cuboidCreated.connect(self._on_cuboid_created)
         self.view.selectionChanged.connect(self._on_view_selection)
+        self.view.editRefused.connect(self._refuse)
         self.view.drawModeChanged.connect(self._draw_button.setChecked)
         self.suggestions.picked.connect(lambda item_id: self._select([item_id], focus=True))
         self.panel.geometryEdited.connect(self._on_panel_edit)
@@ -185,10 +182,12 @@ class PointCloudReview(QWidget):
         if asset is not None and self._asset is not None and asset.id == self._asset.id \
                 and asset.path == self._asset.path and self.view.cloud() is not None:
             self._asset = asset
+            self._apply_lock()
             self._reload()
             return
         self.loader.clear()
         self._asset = asset
+        self._apply_lock()
         self._select_after = None
         self.view.set_cloud(None)
         self.view.set_selection([])
@@ -205,35 +204,14 @@ class PointCloudReview(QWidget):
     def asset(self) -> Asset | None:
         return self._asset
 
-    def accept_selected(self) -> None:
-        ids = [i for i in self.view.selection()
-               if (item := self.view.item(i)) is not None and item.is_pending]
-        if not ids:
-            self._tell("Select a suggestion to accept (Tab goes to the next one).")
-            return
-        command: Command
-        if len(ids) == 1:
-            command = self._make(lambda: AcceptCommand(self._store, ids[0]))
-        else:
-            command = self._make(lambda: AcceptAllCommand(self._store, ids))
-        self._push(command)
+    def selection(self) -> list[str]:
+        return self.view.selection()
 
-    def reject_selected(self) -> None:
-        ids = self.view.selection()
-        if not ids:
-            self._tell("Select a box to delete.")
-            return
-        after = self._neighbour(ids, 1)
-        commands = [self._make(partial(RejectCommand, self._store, i)) for i in ids]
-        if len(commands) > 1:
-            self._undo.beginMacro(f"Delete {len(commands)} 3D boxes")
-        for command in commands:
-            if command is not None:
-                self._push(command, reload=False)
-        if len(commands) > 1:
-            self._undo.endMacro()
-        self._reload()
-        self._select([] if after is None else [after], focus=False)
+    def set_selection(self, ids: Sequence[str]) -> None:
+        """Selects boxes (ids of other annotations are ignored); no selectionChanged."""
+        self.view.set_selection(ids)
+        self.suggestions.set_current(self.view.selection())
+        self._sync_panel()
 
     def select_next(self, step: int = 1) -> None:
         """Selects the next (step 1) or previous (-1) pending suggestion; when every box has
@@ -254,21 +232,10 @@ class PointCloudReview(QWidget):
             chosen = next((i for i in ring if i in candidates and i != current), current)
         self._select([chosen], focus=True)
 
-    def fit_selected(self) -> None:
-        primary = self.view.scene.primary
-        cloud = self.view.cloud()
-        if primary is None or cloud is None:
-            self._tell("Select a box (and wait for the cloud) to fit it to its points.")
-            return
-        fitted = fit_cuboid_to_points(cloud.points, primary.box,
-                                      ground_clearance=GROUND_CLEARANCE_M)
-        if fitted is None:
-            self._tell("There are no points inside the selected box to fit it to.")
-            return
-        self._push(self._make(lambda: EditGeometryCommand(
-            self._store, primary.id, fitted.to_geometry(), text="Fit 3D box to points")))
-
     def start_draw(self) -> None:
+        if self._locked():
+            self._draw_button.setChecked(False)
+            return
         if self.view.cloud() is None:
             self._draw_button.setChecked(False)
             self._tell("Wait for the point cloud to load before drawing a box.")
@@ -321,83 +288,16 @@ class PointCloudReview(QWidget):
             Qt.Key.Key_Tab: lambda: self.select_next(1),
         }.get(Qt.Key(key))
 
-    # --- commands ------------------------------------------------------------------------------
-
-    def _make(self, build: Callable[[], Any]) -> Any:
-        """Builds a command; None (and a message) when its annotation is already gone."""
-        try:
-            return build()
-        except ProjectError as exc:
-            self._tell(exc.message)
-            self._reload()
-            return None
-
-    def _push(self, command: Command | None, *, reload: bool = True) -> bool:
-        if command is None:
-            return False
-        wrapped = QtCommand(command)
-        self._undo.push(wrapped)
-        error = wrapped.error
-        if reload:
-            self._reload()
-        if error is not None:
-            self._tell(error)
-            return False
-        return True
-
-    def _on_cuboid_edited(self, item_id: str, old: dict[str, Any], new: dict[str, Any],
-                          merge_id: int) -> None:
-        self._push(self._make(lambda: EditGeometryCommand(
-            self._store, item_id, new, merge_key=("pointcloud-drag", merge_id))))
-
-    def _on_edit_cancelled(self, item_id: str, merge_id: int) -> None:
-        """Escape during a drag: undo its step and drop it from the history, so the box is
-        back as it was, state included, and Redo does not bring the drag back."""
-        index = self._undo.index()
-        top = self._undo.command(index - 1) if index > 0 else None
-        if isinstance(top, QtCommand) and isinstance(top.core, EditGeometryCommand) and \
-                top.core.annotation_id == item_id and \
-                top.core.merge_key == ("pointcloud-drag", merge_id):
-            try:
-                top.core.undo()
-            except ProjectError as exc:
-                self._tell(exc.message)
-            # Qt drops an obsolete command from the history without undoing it again; the
-            # base class's undo, so that no "applied" notice names a deleted command.
-            top.setObsolete(True)
-            QUndoStack.undo(self._undo)
-        self._reload()
-
-    def _on_panel_edit(self, geometry: dict[str, Any], session: int) -> None:
-        primary = self.view.scene.primary
-        if primary is None:
-            return
-        self._push(self._make(lambda: EditGeometryCommand(
-            self._store, primary.id, geometry, merge_key=("pointcloud-panel", session))))
-
-    def _on_panel_label(self, label: str) -> None:
-        primary = self.view.scene.primary
-        if primary is not None:
-            self._push(self._make(lambda: RelabelCommand(self._store, primary.id, label)))
-
-    def _on_cuboid_created(self, geometry: dict[str, Any]) -> None:
-        if self._asset is None:
-            return
-        label = self._new_label.currentText() or (self._labels[0] if self._labels else "object")
-        asset_id = self._asset.id
-        command = self._make(lambda: CreateAnnotationCommand(
-            self._store, asset_id, BOX_TYPE, label, geometry))
-        if command is not None:
-            self._select_after = None
-            if self._push(command, reload=False):
-                self._select_after = command.annotation_id
-            self._reload()
-
     # --- store and selection -------------------------------------------------------------------
 
     def _on_store_changed(self, changes: dict[str, set[str]]) -> None:
         if "labels" in changes:
             self._read_labels()
+        if self._asset is not None and self._asset.id in changes.get("assets", set()):
+            fresh = self._store.asset(self._asset.id)  # submitted or reopened, perhaps
+            if fresh is not None:
+                self._asset = fresh
+                self._apply_lock()
         if changes.keys() & {"annotations", "assets", "labels"}:
             self._reload()
 
@@ -429,19 +329,23 @@ class PointCloudReview(QWidget):
         if self._select_after is not None and self.view.item(self._select_after) is not None:
             self.view.set_selection([self._select_after])
             self._select_after = None
+            self.selectionChanged.emit(self.view.selection())
         self.suggestions.show_items(items, self.view.selection())
         self._sync_panel()
 
     def _select(self, ids: list[str], *, focus: bool) -> None:
-        self.view.set_selection(ids)
-        self.suggestions.set_current(self.view.selection())
-        self._sync_panel()
+        """A selection the user asked for (the list, Tab, after a delete): announced."""
+        before = self.view.selection()
+        self.set_selection(ids)
         if focus and ids:
             self.view.focus_on(ids[0])
+        if self.view.selection() != before:
+            self.selectionChanged.emit(self.view.selection())
 
     def _on_view_selection(self, ids: list[str]) -> None:
         self.suggestions.set_current(ids)
         self._sync_panel()
+        self.selectionChanged.emit(list(ids))
 
     def _sync_panel(self) -> None:
         self.panel.show_item(self.view.scene.primary, self._labels)

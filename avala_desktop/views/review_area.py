@@ -1,19 +1,15 @@
 """The window's centre: a message banner over the welcome page, the 2D canvas, or the 3D view.
 
 Images and video frames go to the 2D canvas, read on a background thread (the UI never waits
-for a decode). Point clouds go to the widget made by
-``avala_desktop.views.pointcloud_review.make_pointcloud_review(store, undo_stack, parent)``,
-imported only when a point cloud is first shown; without that module a placeholder says that
-3D review is not available.
+for a decode). Point clouds go to the 3D review page (``views.pointcloud_review``), made when
+a point cloud is first shown: its module is imported then, which keeps start-up fast.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage
@@ -34,12 +30,13 @@ from avala_desktop.canvas.view2d import Canvas2D
 from avala_desktop.core.store import Asset, ProjectStore
 from avala_desktop.views.image_loader import ImageLoader
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from avala_desktop.views.pointcloud_review import PointCloudReview
 
-POINTCLOUD_MODULE = "avala_desktop.views.pointcloud_review"
 # A stand-in canvas image for an unreadable file is only made up to this many pixels.
 _PLACEHOLDER_MAX_PIXELS = 40_000_000
 
+_REFUSAL_TIMEOUT_MS = 6000
 _BANNER_COLORS = {"info": "#1f4e79", "warning": "#7a5200", "error": "#7a1f1f"}
 
 
@@ -129,11 +126,13 @@ class WelcomePage(QWidget):
 class ReviewArea(QWidget):
     """``imageShown(asset_id)`` once an asset's pixels are on the canvas;
     ``imageFailed(asset_id, message)`` when they cannot be read; ``cloudMessage(text)``
-    relays the 3D view's status messages."""
+    relays the 3D page's status messages and ``cloudSelectionChanged(ids)`` its selection
+    when the user changes it; the 3D page's refusals (a submitted asset) go to the banner."""
 
     imageShown = Signal(str)
     imageFailed = Signal(str, str)
     cloudMessage = Signal(str)  # the 3D view's own status messages
+    cloudSelectionChanged = Signal(list)  # the 3D page's selection, changed by the user
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,11 +140,7 @@ class ReviewArea(QWidget):
         self.stack = QStackedWidget(self)
         self.welcome = WelcomePage(self)
         self.canvas = Canvas2D(self)
-        self.placeholder = QLabel(self)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setObjectName("placeholder")
-        for page in (self.welcome, self.canvas, self.placeholder):
+        for page in (self.welcome, self.canvas):
             self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -157,8 +152,7 @@ class ReviewArea(QWidget):
         self.loader.failed.connect(self._image_failed)
         self._request: int | None = None
         self._loaded_asset: str | None = None
-        self.cloud_view: QWidget | None = None
-        self._cloud_error: str | None = None
+        self.cloud_view: PointCloudReview | None = None
         self._asset: Asset | None = None
 
     # --- pages -------------------------------------------------------------------------------
@@ -196,38 +190,42 @@ class ReviewArea(QWidget):
         self._request = None
         self.loader.shutdown()
         if self.cloud_view is not None:
-            _stop_cloud_view(self.cloud_view)
+            self.cloud_view.shutdown()
+            self.cloud_view.close()
 
     def reset_project(self) -> None:
         """Forget the previous project's 3D view and pixels (a new store, a new stack)."""
         self._loaded_asset = None
         self._request = None
         if self.cloud_view is not None:
-            _stop_cloud_view(self.cloud_view)
+            self.cloud_view.shutdown()
+            self.cloud_view.close()
             self.stack.removeWidget(self.cloud_view)
             self.cloud_view.deleteLater()
             self.cloud_view = None
-        self._cloud_error = None
 
     # --- 3D ----------------------------------------------------------------------------------
 
     def _show_cloud(self, asset: Asset, store: ProjectStore, undo_stack: Any) -> None:
-        if self.cloud_view is None and self._cloud_error is None:
-            self.cloud_view, self._cloud_error = _make_cloud_view(store, undo_stack, self)
-            if self.cloud_view is not None:
-                self.stack.addWidget(self.cloud_view)
-                messages = getattr(self.cloud_view, "statusMessage", None)
-                if messages is not None:
-                    messages.connect(self.cloudMessage)
         if self.cloud_view is None:
-            self.placeholder.setText(
-                f"<h3>3D review isn't available</h3>{asset.display_name} is a point cloud. "
-                f"{self._cloud_error}<br><br>Its suggestions are listed in the table; "
-                f"N goes to the next asset needing review.")
-            self.stack.setCurrentWidget(self.placeholder)
-            return
+            from avala_desktop.views.pointcloud_review import make_pointcloud_review
+
+            self.cloud_view = make_pointcloud_review(store, undo_stack, self)
+            self.stack.addWidget(self.cloud_view)
+            self.cloud_view.statusMessage.connect(self.cloudMessage)
+            self.cloud_view.editRefused.connect(
+                lambda text: self.banner.show_message(text, "warning", _REFUSAL_TIMEOUT_MS))
+            self.cloud_view.selectionChanged.connect(self.cloudSelectionChanged)
         self.stack.setCurrentWidget(self.cloud_view)
-        self.cloud_view.show_asset(asset)  # type: ignore[attr-defined]
+        self.cloud_view.show_asset(asset)
+
+    def set_cloud_selection(self, ids: Sequence[str]) -> None:
+        """Selects boxes on the 3D page (no cloudSelectionChanged back)."""
+        if self.cloud_view is not None:
+            self.cloud_view.set_selection(ids)
+
+    def cloud_selection(self) -> list[str]:
+        return [] if self.cloud_view is None else self.cloud_view.selection()
 
     # --- image loading -------------------------------------------------------------------------
 
@@ -256,24 +254,3 @@ class ReviewArea(QWidget):
                                  f"drawn on a blank frame.", "error")
         self.imageFailed.emit(asset_id, message)
 
-
-def _stop_cloud_view(view: QWidget) -> None:
-    """Stops the 3D view's workers and store subscription (``shutdown`` when it has one)."""
-    stop = getattr(view, "shutdown", None)
-    if callable(stop):
-        stop()
-    view.close()
-
-
-def _make_cloud_view(store: ProjectStore, undo_stack: Any,
-                     parent: QWidget) -> tuple[QWidget | None, str | None]:
-    """The 3D review widget, or None and the reason it cannot be made."""
-    if importlib.util.find_spec(POINTCLOUD_MODULE) is None:
-        return None, "The point-cloud review module is not part of this build."
-    try:
-        module = importlib.import_module(POINTCLOUD_MODULE)
-        widget = module.make_pointcloud_review(store, undo_stack, parent)
-    except Exception as exc:  # shown in the placeholder and logged in full
-        log.exception("the 3D review widget could not be made")
-        return None, f"It could not be loaded ({type(exc).__name__}: {exc})."
-    return widget, None

@@ -1,6 +1,10 @@
 """The review actions of the controller: each turns a key, a canvas signal or a table edit
 into a core command on the undo stack (accept, delete, relabel, classify, accept all shown,
-submit, edit, draw), and undo/redo that follow the command to its asset.
+submit, reopen, edit, draw), and undo/redo that follow the command to its asset.
+
+A submitted asset is read-only: the core commands refuse to change it, and the actions here
+refuse before building one, with the same message in the banner (the canvas, also told, does
+not even start a drag).
 
 A mixin of ReviewController, kept apart so that reading state and acting on it stay in files
 of a readable size; it uses the controller's state and its ``refresh``/``select`` methods.
@@ -24,10 +28,12 @@ from avala_desktop.core.review import (
     EditGeometryCommand,
     RejectCommand,
     RelabelCommand,
+    ReopenCommand,
+    SubmitCommand,
+    read_only_message,
 )
 from avala_desktop.core.store import AnnotationRecord, ProjectError, ReviewState
 from avala_desktop.views.label_picker import LabelPicker
-from avala_desktop.views.submit_command import SubmitCommand
 from avala_desktop.views.undo import command_parts
 
 if TYPE_CHECKING:
@@ -106,11 +112,25 @@ class ReviewCommands:
     def _command_failed(self, text: str) -> None:
         self.message.emit(text, "error")
 
+    def read_only(self) -> bool:
+        """Whether the current asset is submitted (and so cannot be changed)."""
+        return self.asset is not None and self.asset.submitted_at is not None
+
+    def _refused(self) -> bool:
+        """True, with the reason in the banner, when the current asset cannot be changed."""
+        if not self.read_only():
+            return False
+        assert self.asset is not None
+        self.message.emit(read_only_message(self.asset.display_name), "warning")
+        return True
+
     def _selected_live(self) -> list[AnnotationRecord]:
         by_id = {r.id: r for r in self.live_records()}
         return [by_id[i] for i in self.selected_ids() if i in by_id]
 
     def accept(self) -> None:
+        if self._refused():
+            return
         chosen = self._selected_live()
         if not chosen:
             self.message.emit("Select a suggestion first: click it, or press Tab.", "info")
@@ -124,6 +144,8 @@ class ReviewCommands:
         self._advance_from([r.id for r in chosen])
 
     def delete(self) -> None:
+        if self._refused():
+            return
         chosen = self._selected_live()
         if not chosen:
             self.message.emit("Select an annotation to delete first.", "info")
@@ -138,6 +160,8 @@ class ReviewCommands:
                 label: str | None = None) -> None:
         """Changes the label of ``ids`` (default: the selection); without ``label`` a picker
         opens."""
+        if self._refused():
+            return
         targets = [r for r in self._selected_live()] if ids is None else \
             [r for r in self.live_records() if r.id in set(ids)]
         if not targets:
@@ -159,7 +183,7 @@ class ReviewCommands:
                            commands)
 
     def add_classification(self, label: str | None = None) -> None:
-        if self.asset is None:
+        if self.asset is None or self._refused():
             return
         if label is None:
             self._open_picker("Classify asset as…", None, self.add_classification)
@@ -177,6 +201,8 @@ class ReviewCommands:
             self.select([command.annotation_id] if command.annotation_id else [])
 
     def accept_all_shown(self, confirm: Confirm | None = None) -> None:
+        if self._refused():
+            return
         pending = [r.id for r in self.shown_records() if r.state is ReviewState.PENDING]
         if not pending:
             self.message.emit("No pending suggestion is shown on this asset.", "info")
@@ -204,6 +230,9 @@ class ReviewCommands:
         if self.asset is None:
             return False
         self.sync()  # a run may have added suggestions a moment ago
+        if self.read_only():
+            self.message.emit(f"{self.asset.display_name} is already submitted.", "info")
+            return False
         pending = [r for r in self.records if r.state is ReviewState.PENDING]
         if pending:
             hidden = sum(not self.is_shown(r) for r in pending)
@@ -219,8 +248,24 @@ class ReviewCommands:
         name = self.asset.display_name
         if not self._push(SubmitCommand(self.store, self.asset.id, name)):
             return False
-        self.message.emit(f"Submitted {name}.", "info")
+        self.message.emit(f"Submitted {name}; it is read-only now (Ctrl+Shift+R reopens "
+                          f"it).", "info")
         self.next_asset_needing_review()
+        return True
+
+    def reopen(self) -> bool:
+        """Review > Reopen Asset: a submitted asset back into review (undoable)."""
+        if self.asset is None:
+            return False
+        self.sync()
+        name = self.asset.display_name
+        if not self.read_only():
+            self.message.emit(f"{name} is not submitted: it can be changed as it is.", "info")
+            return False
+        if not self._push(ReopenCommand(self.store, self.asset.id, name)):
+            return False
+        self.message.emit(f"Reopened {name}: its annotations can be changed again; "
+                          f"Ctrl+Enter submits it.", "info")
         return True
 
     def undo(self) -> None:
@@ -261,13 +306,16 @@ class ReviewCommands:
 
     def _geometry_edited(self, annotation_id: str, _old: dict[str, Any],
                          new: dict[str, Any], merge_id: int) -> None:
+        if self._refused():
+            self.refresh()  # drops the canvas's preview of the edit
+            return
         command = self._build(lambda: EditGeometryCommand(
             self.store, annotation_id, new, merge_key=(annotation_id, merge_id)))
         if command is not None:
             self._push(command)  # a failure re-reads the store, undoing the preview
 
     def _shape_created(self, type_name: str, geometry: dict[str, Any]) -> None:
-        if self.asset is None:
+        if self.asset is None or self._refused():
             return
         label = self.labels_panel.current_label()
         if label is None:

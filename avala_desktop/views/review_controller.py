@@ -8,8 +8,11 @@ asset's annotations and hands them to the canvas and the table (``refresh``). Ch
 elsewhere (an auto-label run on a worker thread) arrive through the store bridge as
 ``on_store_changed``.
 
-Selection lives in the canvas for images and in the table for assets the canvas does not show
-(point clouds); each side follows the other without echoing.
+Selection lives in the canvas for images and in the table for point clouds, whose 3D page
+has a selection of its own; each side follows the other without echoing.
+
+A submitted asset is read-only: the canvas is locked with the reason, which comes back as a
+banner message when someone tries to change a shape anyway (the 3D page locks itself).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from PySide6.QtCore import QMetaObject, QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from avala_desktop.core.review import read_only_message
 from avala_desktop.core.store import (
     ANNOTATIONS,
     ASSETS,
@@ -83,6 +87,8 @@ class ReviewController(ReviewCommands, QObject):
             self.canvas.selectionChanged.connect(self._canvas_selected),
             self.canvas.geometryEdited.connect(self._geometry_edited),
             self.canvas.shapeCreated.connect(self._shape_created),
+            self.canvas.editRefused.connect(lambda text: self.message.emit(text, "warning")),
+            area.cloudSelectionChanged.connect(self._cloud_selected),
             panel.selectionChangedByUser.connect(self._table_selected),
             panel.thresholdChanged.connect(self.set_threshold),
             panel.acceptAllRequested.connect(self.accept_all_shown),
@@ -103,6 +109,7 @@ class ReviewController(ReviewCommands, QObject):
         for link in self._links:
             QObject.disconnect(link)
         self._links.clear()
+        self.canvas.set_read_only(None)
         if self._picker is not None:
             self._picker.close()
             self._picker.deleteLater()
@@ -207,6 +214,7 @@ class ReviewController(ReviewCommands, QObject):
             return False
         changed = asset is None or self.asset is None or asset.id != self.asset.id
         self.asset = asset
+        self._lock_if_submitted()
         if changed:
             self.canvas.set_selection([])
             self._items.clear()
@@ -248,7 +256,12 @@ class ReviewController(ReviewCommands, QObject):
     def selected_ids(self) -> list[str]:
         if self.asset is not None and self.asset.type != "point_cloud":
             return self.canvas.selection()
-        return self.panel.selected_ids()
+        # The 3D page's boxes and the table's rows, which also hold what the page does not
+        # draw (classifications); a box drawn a moment ago is on the page before the table.
+        return list(dict.fromkeys([*self.panel.selected_ids(), *self.area.cloud_selection()]))
+
+    def _is_cloud(self) -> bool:
+        return self.asset is not None and self.asset.type == "point_cloud"
 
     def select(self, ids: Sequence[str]) -> None:
         self._select(ids, center=True)
@@ -256,6 +269,8 @@ class ReviewController(ReviewCommands, QObject):
     def _select(self, ids: Sequence[str], *, center: bool) -> None:
         self.canvas.set_selection(ids)
         self.panel.set_selection(ids)
+        if self._is_cloud():
+            self.area.set_cloud_selection(ids)
         if center and len(ids) == 1:
             self._ensure_visible(ids[0])
 
@@ -273,9 +288,17 @@ class ReviewController(ReviewCommands, QObject):
         self.panel.set_selection(ids)
 
     def _table_selected(self, ids: list[str]) -> None:
+        if self._is_cloud():
+            self.area.set_cloud_selection(ids)
+            return
         self.canvas.set_selection(ids)
         if len(ids) == 1:
             self._ensure_visible(ids[0])
+
+    def _cloud_selected(self, ids: list[str]) -> None:
+        """The 3D page's selection, changed there by the user: the table follows."""
+        if self._is_cloud():
+            self.panel.set_selection(ids)
 
     def _table_double_clicked(self, index: Any) -> None:
         record = self.model.record_at(index.row())
@@ -372,4 +395,11 @@ class ReviewController(ReviewCommands, QObject):
         self.refresh(None if LABELS in changes else annotations)
         if fresh != self.asset:
             self.asset = fresh
+            self._lock_if_submitted()
             self.assetChanged.emit(fresh)
+
+    def _lock_if_submitted(self) -> None:
+        asset = self.asset
+        locked = asset is not None and asset.submitted_at is not None
+        self.canvas.set_read_only(read_only_message(asset.display_name) if locked and asset
+                                  else None)

@@ -312,6 +312,20 @@ def test_f1_lists_the_shortcuts(qtbot: Any, tmp_path: Path) -> None:
                      "F", "F1", "L"):
         assert expected in keys, expected
     assert any("Return" in k or "Enter" in k for k in keys)
+    titles = dialog.section_titles()
+    assert titles[0] == "Project and files" and titles[-1] == "Help"
+    assert len(titles) == len(set(titles))  # each context once
+    assert {"Review (images and point clouds)", "2D canvas: tools",
+            "2D canvas: mouse and keys", "3D review (point clouds)"} <= set(titles)
+    cloud = dict(dialog.rows_of("3D review (point clouds)"))
+    for expected in ("Left drag (perspective view)", "Right/middle drag, Shift+drag", "Wheel",
+                     "R", "F", "C or B, then drag in the top view", "Esc", "A / D, Del",
+                     "Tab / Shift+Tab"):
+        assert expected in cloud, expected
+    assert "Cancel the drag" in cloud["Esc"]
+    files = dict(dialog.rows_of("Project and files"))
+    assert "Export" in files["Ctrl+E"] and "Import" in files["Ctrl+I"]
+    assert "Ctrl+Shift+R" in dict(dialog.rows_of("Review (images and point clouds)"))
 
 
 def test_letters_typed_in_a_text_field_are_text_not_review_keys(

@@ -4,11 +4,9 @@ what closing the window takes down."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -16,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from avala_desktop.cli.main import main as cli_main
 from avala_desktop.core.demo_data import write_demo_images, write_demo_video
 from avala_desktop.core.store import AssetStatus, ProjectStore
-from avala_desktop.views import recent, review_area
+from avala_desktop.views import recent
 from avala_desktop.views.asset_model import ThumbnailRole
 from avala_desktop.views.main_window import MainWindow
 from tests.gui.test_main_window_support import (
@@ -114,37 +112,7 @@ def test_video_frames_are_read_from_their_video(qtbot: Any, tmp_path: Path) -> N
     assert not image.isNull() and image.pixelColor(160, 20).value() > 60  # real pixels
 
 
-def test_point_cloud_assets_get_a_placeholder_without_3d_review(
-        qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from avala_desktop.core.demo_data import write_demo_point_cloud
-
-    folder = tmp_path / "cloud"
-    write_demo_point_cloud(folder / "scan.pcd", n_points=2_000)
-    with ProjectStore.create(folder, labels=["car"]) as store:
-        from avala_desktop.core.discovery import discover_assets
-
-        store.add_assets(discover_assets(folder).assets)
-        asset = store.assets()[0]
-        store.insert_annotation(asset.id, "bounding_box_3d", "car", {
-            "center": {"x": 8, "y": -3, "z": -1}, "dimensions": {"l": 4.4, "w": 1.8, "h": 1.5},
-            "rotation": {"w": 1, "x": 0, "y": 0, "z": 0}}, confidence=0.8, origin="model")
-    monkeypatch.setattr(review_area, "POINTCLOUD_MODULE", "avala_desktop.views.no_such_module")
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    window.open_project(folder)
-    area = window.area
-    assert area.stack.currentWidget() is area.placeholder
-    assert "3D review isn't available" in area.placeholder.text()
-    assert window.suggestions_model.rowCount() == 1  # still listed, still reviewable
-    assert window.canvas.items() == []
-    assert not window.action_set.tool_box.isEnabled()  # 2D tools are off for a cloud
-    assert window.action_set.next_asset.isEnabled()
-
-
-def test_point_cloud_assets_show_the_3d_review_widget(qtbot: Any, tmp_path: Path) -> None:
-    if importlib.util.find_spec(review_area.POINTCLOUD_MODULE) is None:
-        pytest.skip("the 3D review module is not in this build")
+def test_point_cloud_assets_show_the_3d_review_page(qtbot: Any, tmp_path: Path) -> None:
     from avala_desktop.core.demo_data import write_demo_point_cloud
     from avala_desktop.core.discovery import discover_assets
 
@@ -152,12 +120,21 @@ def test_point_cloud_assets_show_the_3d_review_widget(qtbot: Any, tmp_path: Path
     write_demo_point_cloud(folder / "scan.pcd", n_points=2_000)
     with ProjectStore.create(folder, labels=["car"]) as store:
         store.add_assets(discover_assets(folder).assets)
+        asset = store.assets()[0]
+        store.insert_annotation(asset.id, "bounding_box_3d", "car", {
+            "center": {"x": 8, "y": -3, "z": -1}, "dimensions": {"l": 4.4, "w": 1.8, "h": 1.5},
+            "rotation": {"w": 1, "x": 0, "y": 0, "z": 0}}, confidence=0.8, origin="model")
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
     window.open_project(folder)
     area = window.area
     assert area.cloud_view is not None and area.stack.currentWidget() is area.cloud_view
+    assert [i.label for i in area.cloud_view.view.items()] == ["car"]
+    assert window.suggestions_model.rowCount() == 1  # listed in the table as well
+    assert window.canvas.items() == []
+    assert not window.action_set.tool_box.isEnabled()  # 2D tools are off for a cloud
+    assert window.action_set.next_asset.isEnabled()
     window.close()  # stops the 3D view's loader with the rest
 
 

@@ -6,9 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from avala_desktop.core.review import AcceptCommand, Command, EditGeometryCommand
+from avala_desktop.core.review import (
+    AcceptAllCommand,
+    AcceptCommand,
+    Command,
+    CreateAnnotationCommand,
+    EditGeometryCommand,
+    RejectCommand,
+    ReopenCommand,
+    SubmitCommand,
+)
 from avala_desktop.core.store import ProjectStore, ReviewState
-from avala_desktop.views.submit_command import SubmitCommand
 from avala_desktop.views.undo import QtCommand, ReviewUndoStack
 from tests.gui.test_main_window_support import box, make_project
 
@@ -92,3 +100,56 @@ def test_submit_command_undo_reopens_the_asset(qtbot: Any, tmp_path: Path) -> No
         assert store.asset(project.second).submitted_at is not None  # type: ignore[union-attr]
         stack.undo()
         assert store.asset(project.second).submitted_at is None  # type: ignore[union-attr]
+
+
+def test_a_submitted_asset_is_read_only_until_reopened(qtbot: Any, tmp_path: Path) -> None:
+    """The core rule under both review pages: no annotation command writes to a submitted
+    asset, forwards or backwards; Reopen is a command, and undoing it submits again."""
+    project = make_project(tmp_path / "p")
+    with ProjectStore.open(project.root) as store:
+        (only,) = store.annotations(project.second)
+        stack = ReviewUndoStack()
+        failures: list[str] = []
+        stack.failed.connect(failures.append)
+        assert stack.push(AcceptCommand(store, only.id))
+        assert stack.push(SubmitCommand(store, project.second))
+        assert stack.undoText() == "Submit street_01.png"
+        before = store.get_annotation(only.id)
+        attempts: list[Command] = [
+            RejectCommand(store, only.id),
+            EditGeometryCommand(store, only.id, box(0, 0, 10, 10)),
+            CreateAnnotationCommand(store, project.second, "bounding_box", "car",
+                                    box(5, 5, 20, 20)),
+        ]
+        for attempt in attempts:
+            assert not stack.push(attempt)
+            assert "street_01.png is submitted, so it is read-only" in failures[-1]
+            assert "Reopen Asset" in failures[-1]
+        assert stack.count() == 2
+        assert store.get_annotation(only.id) == before
+        assert len(store.annotations(project.second)) == 1
+
+        assert stack.push(ReopenCommand(store, project.second))
+        assert stack.undoText() == "Reopen street_01.png"
+        assert store.asset(project.second).submitted_at is None  # type: ignore[union-attr]
+        assert stack.push(RejectCommand(store, only.id))
+        stack.undo()  # the delete
+        stack.undo()  # the reopen: submitted again
+        assert store.asset(project.second).submitted_at is not None  # type: ignore[union-attr]
+        stack.redo()
+        assert store.asset(project.second).submitted_at is None  # type: ignore[union-attr]
+
+
+def test_an_undo_that_would_change_a_submitted_asset_is_refused(
+        qtbot: Any, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    with ProjectStore.open(project.root) as store:
+        stack = ReviewUndoStack()
+        failures: list[str] = []
+        stack.failed.connect(failures.append)
+        ids = [r.id for r in store.annotations(project.second)]
+        assert stack.push(AcceptAllCommand(store, ids))
+        store.submit_asset(project.second)  # submitted elsewhere (another window, the CLI)
+        assert stack.undo() is None
+        assert "is submitted, so it is read-only" in failures[-1]
+        assert all(r.state is ReviewState.ACCEPTED for r in store.annotations(project.second))

@@ -6,7 +6,8 @@ geometry, state and confidence it found. Revisions only grow: an undo is a new w
 the stack runs the new command, then offers it to the top one, which adopts its result.
 
 If another writer removed the annotation meanwhile (a new model run replaces pending
-suggestions), `do`/`undo` raise the store's NotFoundError with a message to show.
+suggestions), `do`/`undo` raise the store's NotFoundError with a message to show. On a
+submitted asset every command refuses to write (guard.AssetSubmitted), undo and redo included.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from avala_desktop.core.review.guard import require_open
 from avala_desktop.core.store import (
     AnnotationRecord,
     NotFoundError,
@@ -105,6 +107,7 @@ class _ChangeCommand(Command):
 
     def _write(self, snap: _Snapshot) -> None:
         current = _require(self._store, self.annotation_id)
+        require_open(self._store, current.asset_id)
         if _Snapshot.of(current) == snap:
             self.record = current
             return
@@ -222,6 +225,7 @@ class CreateAnnotationCommand(Command):
         return None if self.record is None else self.record.id
 
     def do(self) -> None:
+        require_open(self._store, self.asset_id)
         if self.record is None:
             self.record = self._store.insert_annotation(
                 self.asset_id, self.type, self.label, self.geometry, origin=Origin.HUMAN
@@ -236,6 +240,7 @@ class CreateAnnotationCommand(Command):
 
     def undo(self) -> None:
         if self.record is not None:
+            require_open(self._store, self.asset_id)
             deleted = self._store.delete_annotation(self.record.id)
             self._last_revision = deleted.revision
 
@@ -248,6 +253,7 @@ class AcceptAllCommand(Command):
         self._store = store
         self.annotation_ids = list(dict.fromkeys(annotation_ids))
         self._before: dict[str, ReviewState] | None = None
+        self._assets: list[str] = []
         n = len(self.annotation_ids)
         self.text = f"Accept {n} suggestion{'s' if n != 1 else ''}"
 
@@ -257,14 +263,26 @@ class AcceptAllCommand(Command):
 
     def do(self) -> None:
         if self._before is None:
-            self._before = {}
+            before: dict[str, ReviewState] = {}
+            assets: set[str] = set()
             for annotation_id in self.annotation_ids:
                 record = _require(self._store, annotation_id)
                 if record.state is ReviewState.PENDING:
-                    self._before[annotation_id] = record.state
+                    before[annotation_id] = record.state
+                    assets.add(record.asset_id)
+            for asset_id in sorted(assets):
+                require_open(self._store, asset_id)
+            self._before, self._assets = before, sorted(assets)
+        else:
+            self._check_open()
         if self._before:
             self._store.set_states({a: ReviewState.ACCEPTED for a in self._before})
 
     def undo(self) -> None:
         if self._before:
+            self._check_open()
             self._store.set_states(self._before)
+
+    def _check_open(self) -> None:
+        for asset_id in self._assets:
+            require_open(self._store, asset_id)
