@@ -7,6 +7,9 @@
   drawn straight from a mip level (the smallest halving that is still at least as large as the
   view needs) without filtering: a 4K frame then costs about a millisecond a frame. The view asks
   for the smooth rendition again when the interaction stops.
+- The mip levels are never made while painting: the image loader makes them on its thread
+  with the image (``mip_levels``), or, for an image set without them, ``MipBuilder`` makes them
+  on a worker; until they arrive the nearest level there is (the image itself) is drawn.
 - Zoomed in (one image pixel or more per screen pixel), pixels are drawn unfiltered on purpose:
   annotators need to see where pixel edges are.
 """
@@ -14,9 +17,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtCore import QObject, QPointF, QRect, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader, QPainter, QTransform
 
 from avala_desktop.canvas import qt_guard  # noqa: F401  (PySide6 refcount workaround)
@@ -43,6 +47,58 @@ def load_image(path: str | Path) -> QImage:
     return image
 
 
+def mip_levels(image: QImage) -> list[QImage]:
+    """The image and its successive smooth halvings, down to a couple of pixels (what the
+    layer draws from while zooming out). QImage work only: safe on any thread."""
+    levels = [image]
+    while not image.isNull() and image.width() >= 2 and image.height() >= 2:
+        image = image.scaled(image.width() // 2, image.height() // 2,
+                             Qt.AspectRatioMode.IgnoreAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        levels.append(image)
+    return levels
+
+
+class _MipSignals(QObject):
+    built = Signal(object, object)
+
+
+class _MipJob(QRunnable):
+    def __init__(self, signals: _MipSignals, image: QImage) -> None:
+        super().__init__()
+        self._signals = signals
+        self._image = image
+
+    def run(self) -> None:
+        levels = mip_levels(self._image)
+        self._signals.built.emit(self._image.cacheKey(), levels)  # queued to the UI thread
+
+
+class MipBuilder(QObject):
+    """Makes the mip levels of an image on a worker thread: ``built(cache_key, levels)``
+    arrives on the thread the builder lives on. Its pool is its child, so deleting the
+    builder waits for a build in progress."""
+
+    built = Signal(object, object)  # QImage.cacheKey() of the image, list[QImage]
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        # No parent: a running job holds it, so it outlives a builder deleted meanwhile.
+        self._signals = _MipSignals()
+        self._signals.built.connect(self.built)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self.requests = 0  # how many images needed their levels made here (tests)
+
+    def request(self, image: QImage) -> None:
+        self._pool.clear()  # levels of an image already replaced are not worth making
+        self.requests += 1
+        self._pool.start(_MipJob(self._signals, image))
+
+    def wait(self, timeout_ms: int = -1) -> bool:
+        return self._pool.waitForDone(timeout_ms)
+
+
 class ImageLayer:
     def __init__(self) -> None:
         self._image = QImage()
@@ -55,13 +111,31 @@ class ImageLayer:
     def image(self) -> QImage:
         return self._image
 
-    def set_image(self, image: QImage) -> None:
+    def set_image(self, image: QImage, levels: Sequence[QImage] | None = None) -> bool:
+        """Shows ``image``; ``levels`` are its mip levels (``mip_levels``) when the caller made
+        them already. True when the levels still have to be made (``set_levels``)."""
         # Blits are fastest from the 32-bit formats the raster engine paints into.
         fmt = (QImage.Format.Format_ARGB32_Premultiplied if image.hasAlphaChannel()
                else QImage.Format.Format_RGB32)
-        self._image = image if image.format() == fmt else image.convertToFormat(fmt)
-        self._levels = [self._image]
+        converted = image if image.format() == fmt else image.convertToFormat(fmt)
+        self._image = converted
         self._smooth, self._smooth_key = None, None
+        if levels and converted is image and levels[0].cacheKey() == image.cacheKey():
+            self._levels = list(levels)
+            return False
+        self._levels = [converted]
+        return not converted.isNull() and min(converted.width(), converted.height()) >= 2
+
+    def set_levels(self, key: int, levels: Sequence[QImage]) -> bool:
+        """Takes the mip levels made for the image with this cache key; False (and ignored)
+        when the layer shows another image by now."""
+        if key != self._image.cacheKey() or not levels:
+            return False
+        self._levels = list(levels)
+        return True
+
+    def level_count(self) -> int:
+        return len(self._levels)
 
     def is_null(self) -> bool:
         return self._image.isNull()
@@ -85,14 +159,8 @@ class ImageLayer:
     # --- internals ----------------------------------------------------------------------
 
     def _level(self, k: int) -> QImage:
-        while len(self._levels) <= k:
-            prev = self._levels[-1]
-            if prev.width() < 2 or prev.height() < 2:
-                return prev
-            self._levels.append(prev.scaled(prev.width() // 2, prev.height() // 2,
-                                            Qt.AspectRatioMode.IgnoreAspectRatio,
-                                            Qt.TransformationMode.SmoothTransformation))
-        return self._levels[k]
+        # Never made here (that would stall the frame): the nearest level made so far.
+        return self._levels[min(k, len(self._levels) - 1)]
 
     def _draw_fast(self, p: QPainter, view: ViewTransform) -> None:
         k = max(0, math.floor(math.log2(1.0 / view.scale))) if view.scale < 1.0 else 0

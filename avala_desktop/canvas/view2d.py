@@ -24,7 +24,7 @@ emits ``editRefused(reason)`` instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from PySide6.QtWidgets import QWidget
 from avala_desktop.canvas import style2d as st
 from avala_desktop.canvas.draw_tools import BoxTool, PolyTool
 from avala_desktop.canvas.edit2d import SelectTool
-from avala_desktop.canvas.image_layer import ImageLayer, load_image
+from avala_desktop.canvas.image_layer import ImageLayer, MipBuilder, load_image
 from avala_desktop.canvas.mask_tool import MaskBrushTool
 from avala_desktop.canvas.painter2d import PaintStats, ShapePainter
 from avala_desktop.canvas.scene2d import SceneModel
@@ -85,6 +85,8 @@ class Canvas2D(QWidget):
         self.scene = SceneModel()
         self.painter2d = ShapePainter()
         self.image_layer = ImageLayer()
+        self._mips = MipBuilder(self)
+        self._mips.built.connect(self._levels_built)
         self.paint_stats = PaintStats()
         self.layer_builds = 0
         self._view = ViewTransform()
@@ -116,13 +118,20 @@ class Canvas2D(QWidget):
 
     # --- public API: content --------------------------------------------------------------
 
-    def set_image(self, image: QImage | str | Path) -> None:
+    def set_image(self, image: QImage | str | Path,
+                  levels: Sequence[QImage] | None = None) -> None:
         """Shows an image (a QImage or a file path) and fits it; raises ImageLoadError for an
-        unreadable file."""
+        unreadable file. ``levels``: its mip levels, made off the UI thread with
+        ``image_layer.mip_levels``; without them a worker makes them."""
         qimage = image if isinstance(image, QImage) else load_image(image)
-        self.image_layer.set_image(qimage)
+        if self.image_layer.set_image(qimage, levels):
+            self._mips.request(self.image_layer.image)
         self._invalidate()
         self.fit_to_window()
+
+    def _levels_built(self, key: int, levels: list[QImage]) -> None:
+        if self.image_layer.set_levels(key, levels) and self._interactive:
+            self._invalidate()  # only the fast, interactive frames draw from the levels
 
     def image_size(self) -> tuple[int, int] | None:
         return None if self.image_layer.is_null() else self.image_layer.size()

@@ -3,8 +3,10 @@
 ``read_asset_image`` decodes an image file (QImageReader with EXIF orientation applied, the
 same reader settings as the canvas) or a video frame (OpenCV), optionally scaled down while
 decoding, which for JPEG skips most of the work. ``ImageLoader`` runs it on its own thread
-pool and answers with ``loaded(request_id, asset_id, QImage)`` or ``failed(request_id,
-asset_id, message)`` on the UI thread. QImage (not QPixmap) is safe to build on a worker.
+pool and answers with ``loaded(request_id, asset_id, QImage, levels)`` (``levels``: the
+image's mip levels for the canvas, made on the same thread, so neither the UI thread nor a
+paint ever makes them) or ``failed(request_id, asset_id, message)`` on the UI thread. QImage
+(not QPixmap) is safe to build on a worker.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import cv2
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader
 
-from avala_desktop.canvas.image_layer import ImageLoadError, load_image
+from avala_desktop.canvas.image_layer import ImageLoadError, load_image, mip_levels
 from avala_desktop.core.discovery import Unreadable, read_video_frame
 from avala_desktop.core.store import Asset
 
@@ -82,7 +84,7 @@ def _video_frame(path: Path, asset: Asset, max_side: int | None) -> QImage:
 
 
 class _Signals(QObject):
-    loaded = Signal(int, str, QImage)
+    loaded = Signal(int, str, QImage, list)
     failed = Signal(int, str, str)
 
 
@@ -106,8 +108,12 @@ class _ReadJob(QRunnable):
             if not self._cancelled.is_set():
                 self._signals.failed.emit(self._request, self._asset.id, str(exc))
             return
+        if self._cancelled.is_set():
+            return
+        # A full-size image is for the canvas: its zoom-out levels are made here too.
+        levels = mip_levels(image) if self._max_side is None else [image]
         if not self._cancelled.is_set():
-            self._signals.loaded.emit(self._request, self._asset.id, image)
+            self._signals.loaded.emit(self._request, self._asset.id, image, levels)
 
 
 class WorkerPool(QObject):
@@ -135,7 +141,7 @@ class WorkerPool(QObject):
 class ImageLoader(WorkerPool):
     """Loads images on ``threads`` background threads; ``shutdown`` waits for them."""
 
-    loaded = Signal(int, str, QImage)  # request id, asset id, image
+    loaded = Signal(int, str, QImage, list)  # request id, asset id, image, its mip levels
     failed = Signal(int, str, str)  # request id, asset id, message
 
     def __init__(self, threads: int = 1, parent: QObject | None = None) -> None:

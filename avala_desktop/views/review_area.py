@@ -229,11 +229,12 @@ class ReviewArea(QWidget):
 
     # --- image loading -------------------------------------------------------------------------
 
-    def _image_loaded(self, request: int, asset_id: str, image: QImage) -> None:
+    def _image_loaded(self, request: int, asset_id: str, image: QImage,
+                      levels: list[QImage]) -> None:
         if request != self._request:
             return  # the person moved on to another asset meanwhile
         self._request = None
-        self.canvas.set_image(image)
+        self.canvas.set_image(image, levels)
         self._loaded_asset = asset_id
         self.imageShown.emit(asset_id)
 

@@ -71,8 +71,8 @@ def test_the_loader_answers_on_the_ui_thread_and_reports_failures(
     loader = ImageLoader()
     got: list[tuple[int, str, int]] = []
     failed: list[tuple[int, str, str]] = []
-    loader.loaded.connect(lambda req, asset_id, image: got.append((req, asset_id,
-                                                                   image.width())))
+    loader.loaded.connect(lambda req, asset_id, image, _levels: got.append((req, asset_id,
+                                                                            image.width())))
     loader.failed.connect(lambda req, asset_id, message: failed.append((req, asset_id,
                                                                         message)))
     first = loader.request(tmp_path / "ok.png", asset("ok.png"))
