@@ -40,7 +40,7 @@ from avala_desktop.jobs.planning import (
     resumable_run,
 )
 from avala_desktop.views.autolabel_dialog_options import RunOptions, RunOptionsPanel
-from avala_desktop.views.autolabel_dialog_progress import RunProgressPanel
+from avala_desktop.views.autolabel_dialog_progress import RunCounts, RunProgressPanel
 from avala_desktop.views.autolabel_failures import FailedAsset, FailureList
 from avala_desktop.views.autolabel_worker import AutoLabelWorker
 
@@ -85,7 +85,8 @@ class AutoLabelDialog(QDialog):
         self.resumable: Run | None = None
         self._pending: list[AssetDone] = []
         self._progress: RunProgress | None = None
-        self._kept = 0
+        self._last_pace: RunProgress | None = None
+        self.counts = RunCounts()
         self.setObjectName(DIALOG_NAME)
         self.setWindowTitle(f"Auto-Label — {store.project().name}")
 
@@ -280,8 +281,8 @@ class AutoLabelDialog(QDialog):
         worker.closed.connect(self._on_closed)
         self.worker = worker
         self._pending.clear()
-        self._progress = None
-        self._kept = 0
+        self._progress = self._last_pace = None
+        self.counts = RunCounts()
         self.last_summary = None
         self.failures.clear()
         self.progress.begin()
@@ -295,13 +296,11 @@ class AutoLabelDialog(QDialog):
     # -- events from the run ------------------------------------------------------------------
 
     def _on_started(self, event: RunStarted) -> None:
-        failed = skipped = 0
+        self.counts = RunCounts(total=event.total)
         if event.resumed:
             earlier = self.store.run_assets(event.run_id)
-            self._kept = sum(entry.result.kept for entry in earlier)
-            failures = [e for e in earlier if e.result.status == RunAssetStatus.FAILED]
-            failed = len(failures)
-            skipped = sum(1 for e in earlier if e.result.status == RunAssetStatus.SKIPPED)
+            for entry in earlier:
+                self.counts.add(RunAssetStatus(entry.result.status).value, entry.result.kept)
             self.failures.add(
                 FailedAsset(
                     e.asset_id,
@@ -309,9 +308,10 @@ class AutoLabelDialog(QDialog):
                     e.result.category,
                     e.result.message or "",
                 )
-                for e in failures
+                for e in earlier
+                if e.result.status == RunAssetStatus.FAILED
             )
-        self.progress.started(event, self._kept, failed, skipped)
+        self.progress.started(event, self.counts)
         self.runStarted.emit(event)
 
     def _on_asset_done(self, event: AssetDone) -> None:
@@ -323,15 +323,20 @@ class AutoLabelDialog(QDialog):
     def _flush(self) -> None:
         done, self._pending = self._pending, []
         if done:
-            self._kept += sum(event.kept for event in done)
+            for event in done:
+                self.counts.add(event.status, event.kept)
             self.failures.add(
                 FailedAsset(e.asset_id, e.asset_name, e.category, e.message or "")
                 for e in done
                 if e.status == RunAssetStatus.FAILED.value
             )
             self.assetsUpdated.emit([event.asset_id for event in done])
-        if self._progress is not None:
-            self.progress.progressed(self._progress, self._kept)
+        if done or self._progress is not None:
+            # The run's own pace (this session's rate and ETA) lags the counts by < 100 ms.
+            pace = self._last_pace = self._progress or self._last_pace
+            self.progress.progressed(
+                self.counts, pace.rate if pace else None, pace.eta_s if pace else None
+            )
             self._progress = None
 
     def _on_finished(self, summary: RunSummary) -> None:

@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from avala_desktop.jobs.events import RunProgress, RunStarted, RunSummary
+from avala_desktop.jobs.events import RunStarted, RunSummary
 from avala_desktop.jobs.planning import describe_scope
 from avala_desktop.views.settings_format import category_title
 from avala_desktop.views.settings_widgets import FAIL_COLOR, OK_COLOR
+
+
+@dataclass
+class RunCounts:
+    """What the dialog has shown so far: the same assets as its failure list and the
+    `assetsUpdated` it sent, so the numbers and the list never disagree."""
+
+    total: int = 0
+    done: int = 0
+    kept: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    def add(self, status: str, kept: int) -> None:
+        self.done += 1
+        self.kept += kept
+        if status == "failed":
+            self.failed += 1
+        elif status == "skipped":
+            self.skipped += 1
 
 
 def duration_text(seconds: float) -> str:
@@ -80,11 +101,13 @@ class RunProgressPanel(QWidget):
         self.bar.setRange(0, 0)  # busy until the plan says how many
         self.status.setText("Preparing the run…")
 
-    def started(self, event: RunStarted, kept: int, failed: int, skipped: int) -> None:
-        self.bar.setRange(0, max(1, event.total))
-        self.bar.setValue(event.already_done)
-        self.counts.setText(counts_text(event.already_done, event.total, kept, failed, skipped))
-        self.pace.setText("Measuring the pace…" if event.total > event.already_done else "")
+    def started(self, event: RunStarted, counts: RunCounts) -> None:
+        self.bar.setRange(0, max(1, counts.total))
+        self.bar.setValue(counts.done)
+        self.counts.setText(
+            counts_text(counts.done, counts.total, counts.kept, counts.failed, counts.skipped)
+        )
+        self.pace.setText("Measuring the pace…" if counts.total > counts.done else "")
         verb = "Resuming" if event.resumed else "Running"
         earlier = f", {event.already_done:,} done before" if event.resumed else ""
         self.status.setText(
@@ -94,13 +117,13 @@ class RunProgressPanel(QWidget):
             )
         )
 
-    def progressed(self, event: RunProgress, kept: int) -> None:
-        self.bar.setRange(0, max(1, event.total))
-        self.bar.setValue(event.done)
+    def progressed(self, counts: RunCounts, rate: float | None, eta_s: float | None) -> None:
+        self.bar.setRange(0, max(1, counts.total))
+        self.bar.setValue(counts.done)
         self.counts.setText(
-            counts_text(event.done, event.total, kept, event.failed, event.skipped)
+            counts_text(counts.done, counts.total, counts.kept, counts.failed, counts.skipped)
         )
-        self.pace.setText(pace_text(event.rate, event.eta_s))
+        self.pace.setText(pace_text(rate, eta_s))
 
     def finished(self, summary: RunSummary) -> None:
         self.bar.setRange(0, max(1, summary.total))

@@ -68,11 +68,17 @@ def _success_html(result: ConnectionTestResult) -> str:
         + "</p>"
     ]
     if result.tls_subject:
-        expiry = f", expires {result.tls_not_after:%Y-%m-%d}" if result.tls_not_after else ""
-        issuer = f", issued by {html.escape(result.tls_issuer)}" if result.tls_issuer else ""
+        rows = [("Certificate", result.tls_subject), ("Issued by", result.tls_issuer)]
+        if result.tls_not_after:
+            rows.append(("Expires", f"{result.tls_not_after:%Y-%m-%d}"))
         lines.append(
-            f"<p style=\"margin:2px 0\">TLS certificate: {html.escape(result.tls_subject)}"
-            f"{issuer}{expiry}</p>"
+            '<table style="margin-top:4px" cellspacing="0" cellpadding="1">'
+            + "".join(
+                f"<tr><td>{name}:&nbsp;</td><td>{html.escape(value)}</td></tr>"
+                for name, value in rows
+                if value
+            )
+            + "</table>"
         )
     if result.problems:
         reasons = "".join(f"<li>{html.escape(r)}</li>" for r in result.problem_reasons)

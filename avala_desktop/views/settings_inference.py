@@ -54,6 +54,7 @@ class InferenceSettingsDialog(QDialog):
         self.registry = registry
         self.configs: list[Config] = []
         self.form: ProviderFormDialog | None = None
+        self._shown_id: str | None = None  # the provider whose result the panel shows
         self.setWindowTitle("Settings — Inference")
         self.setObjectName(DIALOG_NAME)
 
@@ -94,7 +95,8 @@ class InferenceSettingsDialog(QDialog):
         buttons.addStretch(1)
 
         self.panel = ConnectionTestPanel(self._test_request, self)
-        self.panel.testFinished.connect(lambda _result: self.refresh())
+        self.panel.testStarted.connect(self._on_test_running)
+        self.panel.testFinished.connect(self._on_test_finished)
         self.finished.connect(self.panel.stop)  # no probe thread outlives the dialog
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
@@ -163,13 +165,26 @@ class InferenceSettingsDialog(QDialog):
 
     def _on_selection(self) -> None:
         config = self.selected()
+        running = self.panel.is_running()
         self.edit_button.setEnabled(config is not None)
-        self.remove_button.setEnabled(config is not None and not self.panel.is_running())
+        self.remove_button.setEnabled(config is not None and not running)
         self.panel.set_enabled_for_form(config is not None)
-        if not self.panel.is_running():
-            self.panel.show_result(None)
-            if config is not None and config.last_test:
-                self.panel.result_label.setText(_stored_result_html(config))
+        shown = config.id if config is not None else None
+        if running or shown == self._shown_id:
+            return  # same provider: keep what the panel says (a fresh or cancelled test)
+        self._shown_id = shown
+        self.panel.show_result(None)
+        if config is not None and config.last_test:
+            self.panel.result_label.setText(_stored_result_html(config))
+
+    def _on_test_running(self) -> None:
+        # The result belongs to the provider under test: keep it selected until it is in.
+        self.table.setEnabled(False)
+        self._on_selection()
+
+    def _on_test_finished(self, _result: object) -> None:
+        self.table.setEnabled(True)
+        self.refresh()  # the registry recorded the result as the provider's last test
 
     # -- actions ------------------------------------------------------------------------------
 

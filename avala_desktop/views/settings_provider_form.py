@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -180,6 +180,17 @@ class ProviderFormDialog(QDialog):
         self.save_button.setEnabled(self.last_check.ok)
         self.panel.set_enabled_for_form(self.last_check.ok)
         self.validated.emit(self.last_check)
+        QTimer.singleShot(0, self._fit_height)
+
+    def _fit_height(self) -> None:
+        """Grow to fit the reasons shown under the fields. Wrapped labels only know their
+        height for a given width, which Qt's minimum-size rules ignore, so without this the
+        rows of a long reason are squeezed on top of each other."""
+        needed = self.heightForWidth(self.width())
+        if needed > 0:
+            self.setMinimumHeight(needed)
+            if self.height() < needed:
+                self.resize(self.width(), needed)
 
     # -- test connection ----------------------------------------------------------------------
 

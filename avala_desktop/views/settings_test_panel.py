@@ -53,7 +53,7 @@ class ConnectionTestPanel(QWidget):
     """Button + busy bar + result. `request_test` returns None when the form is not valid."""
 
     testStarted = Signal()
-    testFinished = Signal(object)  # ConnectionTestResult
+    testFinished = Signal(object)  # ConnectionTestResult, or None when the test itself broke
 
     def __init__(
         self, request_test: Callable[[], TestRequest | None], parent: QWidget | None = None
@@ -72,6 +72,7 @@ class ConnectionTestPanel(QWidget):
         self.busy.setRange(0, 0)  # indeterminate: a probe has no measurable progress
         self.busy.setTextVisible(False)
         self.busy.setMaximumHeight(10)
+        self.busy.setFixedWidth(160)
         self.busy.hide()
         self.result_label = QLabel(self)
         self.result_label.setObjectName("testResult")
@@ -84,7 +85,8 @@ class ConnectionTestPanel(QWidget):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.button)
-        row.addWidget(self.busy, 1)
+        row.addWidget(self.busy)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
@@ -112,6 +114,7 @@ class ConnectionTestPanel(QWidget):
         worker.finished.connect(self._on_finished)
         self._worker = worker
         self._started_at = time.monotonic()
+        self.last_result = None
         self.busy.show()
         self.result_label.setText(f"Sending a probe image to {request.config.target} …")
         self._tick()
@@ -157,7 +160,6 @@ class ConnectionTestPanel(QWidget):
     def _on_result(self, result: object) -> None:
         if isinstance(result, ConnectionTestResult):
             self.show_result(result)
-            self.testFinished.emit(result)
 
     def _on_error(self, error: object) -> None:
         # test_connection reports provider failures as results; reaching here is a bug, and
@@ -167,9 +169,10 @@ class ConnectionTestPanel(QWidget):
             f'<b style="color:{FAIL_COLOR}">✗ Internal error</b>: '
             f"{html.escape(type(error).__name__)}: {html.escape(str(error))}"
         )
-        self.testFinished.emit(None)
 
     def _on_finished(self) -> None:
+        """Announced only now, with the thread joined and the button back, so a listener
+        sees the panel idle (and may start the next test at once)."""
         self._ticker.stop()
         worker, self._worker = self._worker, None
         if worker is not None:
@@ -177,6 +180,7 @@ class ConnectionTestPanel(QWidget):
         self.busy.hide()
         self.button.setText(TEST_LABEL)
         self.button.setEnabled(self._form_valid)
+        self.testFinished.emit(self.last_result)
 
 
 def _job(request: TestRequest) -> Callable[[JobReporter], ConnectionTestResult]:

@@ -250,6 +250,8 @@ def test_cancel_then_resume_finishes_the_same_run(
     for expected in (1, 2):
         model.allow(1)
         qtbot.waitUntil(lambda n=expected: len(updated) == n, timeout=10000)
+        # The counts move with the announced assets, never ahead of or behind them.
+        assert dialog.progress.counts.text().startswith(f"Done {expected} of {N_ASSETS} ·")
     assert sum(pending_suggestions(store).values()) == 2
     qtbot.waitUntil(lambda: len(server.requests_to("/predict")) == 3, timeout=10000)
     with qtbot.waitSignal(dialog.runFinished, timeout=15000) as finished:

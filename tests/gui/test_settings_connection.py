@@ -95,7 +95,8 @@ def test_success_shows_latency_certificate_and_annotations(
     assert f"{result.latency_ms:.0f} ms latency" in text
     assert "1 annotation parsed" in text
     assert result.tls_not_after is not None
-    assert "TLS certificate:" in text and f"expires {result.tls_not_after:%Y-%m-%d}" in text
+    assert "Certificate:" in text and "Issued by:" in text and "trustme" in text
+    assert f"Expires:&nbsp;</td><td>{result.tls_not_after:%Y-%m-%d}" in text
     assert form.panel.button.text() == "Test Connection" and form.panel.busy.isHidden()
     # The unsaved form tested the real path: the server fetched the signed probe URL.
     assert server.requests_to("/predict")[-1].asset_bytes is not None
@@ -193,9 +194,13 @@ def test_list_test_is_recorded_and_shown_as_last_test(
     qtbot.addWidget(settings)
     settings.show()
     assert settings.table.item(0, 3).text() == "never tested"
-    with qtbot.waitSignal(settings.panel.testFinished, timeout=15000):
+    with qtbot.waitSignal(settings.panel.testStarted, timeout=2000):
         qtbot.mouseClick(settings.panel.button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not settings.panel.is_running(), timeout=5000)
+    assert not settings.remove_button.isEnabled() and not settings.table.isEnabled()
+    with qtbot.waitSignal(settings.panel.testFinished, timeout=15000):
+        pass
+    assert not settings.panel.is_running()
+    assert settings.remove_button.isEnabled() and settings.table.isEnabled()
     stored = registry.get("det")
     assert stored.last_test is not None and stored.last_test["ok"] is True
     assert settings.table.item(0, 3).text().startswith("ok · ")
