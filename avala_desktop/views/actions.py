@@ -33,7 +33,7 @@ class ActionSpec:
 
 
 # Help sections, in the order the F1 list shows them: everywhere, then per page.
-PROJECT, EDIT, REVIEW = "Project and files", "Undo", "Review (images and point clouds)"
+PROJECT, EDIT, REVIEW = "Project and files", "Undo and redo", "Review (images and point clouds)"
 TOOLS, VIEW_2D, CANVAS = "2D canvas: tools", "2D canvas: view", "2D canvas: mouse and keys"
 CLOUD, HELP = "3D review (point clouds)", "Help"
 SECTIONS: tuple[str, ...] = (PROJECT, EDIT, REVIEW, TOOLS, VIEW_2D, CANVAS, CLOUD, HELP)
