@@ -195,15 +195,8 @@ def _auto_label(
 
 
 def _open_window(project_dir: Path) -> int:
-    try:
-        from avala_desktop.views.app import run_app  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("avala_desktop.views"):
-            print(
-                "The review window is not part of this build yet (avala_desktop.views.app is "
-                f"missing); the labeled demo project is at {project_dir}."
-            )
-            return EXIT_OK
-        raise
+    # Imported here: the CLI stays usable without Qt (headless runs, servers).
+    from avala_desktop.views.app import run_app
+
     print("Opening the review window; the model server runs until you close it.")
     return int(run_app(project_dir) or 0)
