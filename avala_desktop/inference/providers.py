@@ -326,6 +326,22 @@ _CONFIG_ADAPTER: TypeAdapter[HttpProviderConfig | SageMakerProviderConfig] = Typ
 )
 
 
+# Not part of how a provider is reached: a rename leaves its last test true.
+_NOT_CONNECTION = frozenset({"name", "last_test", "last_test_at"})
+
+
+def same_connection(
+    a: HttpProviderConfig | SageMakerProviderConfig,
+    b: HttpProviderConfig | SageMakerProviderConfig,
+) -> bool:
+    """True when two configurations reach the same endpoint the same way.
+
+    The rule for keeping a provider's last test across an edit (the settings dialog and
+    `provider update` both use it): any other change, even the timeout, can change the outcome.
+    """
+    return a.model_dump(exclude=set(_NOT_CONNECTION)) == b.model_dump(exclude=set(_NOT_CONNECTION))
+
+
 def parse_provider_config(
     data: Mapping[str, Any], *, stored: bool = False
 ) -> HttpProviderConfig | SageMakerProviderConfig:

@@ -29,6 +29,7 @@ from avala_desktop.inference.providers import (
     ProviderType,
     SageMakerProviderConfig,
     new_provider_id,
+    same_connection,
 )
 from avala_desktop.inference.test_connection import ConnectionTestResult
 from avala_desktop.views.settings_fields import (
@@ -42,16 +43,10 @@ from avala_desktop.views.settings_validation import FORM, FormCheck, check_form,
 from avala_desktop.views.settings_widgets import ErrorLabel
 
 Config = HttpProviderConfig | SageMakerProviderConfig
-_BOOKKEEPING = frozenset({"last_test", "last_test_at"})
 KIND_TITLES = {
     ProviderType.HTTP: "Custom HTTP Endpoint",
     ProviderType.SAGEMAKER: "Amazon SageMaker",
 }
-
-
-def same_settings(a: Config, b: Config) -> bool:
-    """True when two configurations reach the same endpoint the same way (tests aside)."""
-    return a.model_dump(exclude=set(_BOOKKEEPING)) == b.model_dump(exclude=set(_BOOKKEEPING))
 
 
 class ProviderFormDialog(QDialog):
@@ -201,9 +196,9 @@ class ProviderFormDialog(QDialog):
         if config is None or not self.last_check.ok:
             return None
         secret = self.fields.secret()
-        # Recorded as the provider's last test only when it tests exactly what is saved.
+        # Recorded as the provider's last test only when it tests the saved connection.
         record = (
-            self.existing is not None and secret is None and same_settings(config, self.existing)
+            self.existing is not None and secret is None and same_connection(config, self.existing)
         )
         self._pending = (config, secret)
         return TestRequest(config, secret=secret, registry=self.registry if record else None)
@@ -241,14 +236,14 @@ class ProviderFormDialog(QDialog):
         """Keep the test run in this form when it tested these settings; drop a stale one."""
         if self._tested is not None:
             tested, tested_secret, result = self._tested
-            if tested_secret == secret and same_settings(tested, config):
+            if tested_secret == secret and same_connection(tested, config):
                 return config.model_copy(
                     update={
                         "last_test": result.model_dump(mode="json"),
                         "last_test_at": result.tested_at,
                     }
                 )
-        if self.existing is not None and (secret or not same_settings(config, self.existing)):
+        if self.existing is not None and (secret or not same_connection(config, self.existing)):
             return config.model_copy(update={"last_test": None, "last_test_at": None})
         return config
 
