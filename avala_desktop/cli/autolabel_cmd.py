@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from avala_desktop.cli.common import EXIT_OK, error, pairs, unit_fraction, whole_number
 from avala_desktop.core.store import ProjectError, ProjectStore
 from avala_desktop.inference.providers import ProviderError, ProviderRegistry
 from avala_desktop.jobs.autolabel import (
@@ -35,9 +36,7 @@ from avala_desktop.jobs.autolabel import (
 from avala_desktop.jobs.events import AssetDone, RunEvent, RunProgress, RunStarted, RunSummary
 from avala_desktop.jobs.planning import RunError, choose_resume, describe_scope, normalize_scope
 
-EXIT_OK = 0
 EXIT_RUN_FAILED = 1
-EXIT_ERROR = 2
 EXIT_CANCELLED = 130
 FAILURES_SHOWN = 10
 PLAIN_INTERVAL_S = 2.0
@@ -57,7 +56,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("project_dir", metavar="PROJECT_DIR", type=Path)
     parser.add_argument("--provider", required=True, metavar="NAME", help="provider name or id")
     parser.add_argument(
-        "--threshold", type=_threshold, metavar="T",
+        "--threshold", type=unit_fraction, metavar="T",
         help="keep predictions with confidence >= T (0..1; default 0.5, or the resumed run's)",
     )
     parser.add_argument(
@@ -68,7 +67,8 @@ def register(subparsers: Any) -> None:
         "--assets", metavar="ID,ID", type=_ids, help="only these asset ids (overrides --scope)"
     )
     parser.add_argument(
-        "--concurrency", type=_concurrency, default=DEFAULT_CONCURRENCY, metavar="N",
+        "--concurrency", type=whole_number(1, MAX_CONCURRENCY), default=DEFAULT_CONCURRENCY,
+        metavar="N",
         help=f"requests in flight at once (1..{MAX_CONCURRENCY}, default {DEFAULT_CONCURRENCY})",
     )
     parser.add_argument(
@@ -95,26 +95,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _threshold(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text}")
-    return value
-
-
-def _concurrency(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= MAX_CONCURRENCY:
-        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_CONCURRENCY}, got {value}")
-    return value
-
-
 def _ids(text: str) -> list[str]:
     ids = [part.strip() for part in text.split(",") if part.strip()]
     if not ids:
@@ -122,22 +102,17 @@ def _ids(text: str) -> list[str]:
     return ids
 
 
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
-
 def run(args: argparse.Namespace) -> int:
     if (args.asset_tls_cert is None) != (args.asset_tls_key is None):
-        return _error("--asset-tls-cert and --asset-tls-key go together")
+        return error("--asset-tls-cert and --asset-tls-key go together")
     try:
         config = ProviderRegistry().get(args.provider)
     except ProviderError as exc:
-        return _error(str(exc))
+        return error(str(exc))
     try:
         store = ProjectStore.open(args.project_dir)
     except ProjectError as exc:
-        return _error(exc.message)
+        return error(exc.message)
     serving = AssetServing(
         host=args.asset_host,
         port=args.asset_port,
@@ -179,7 +154,7 @@ def run_with_progress(
     try:
         choice = choose_resume(store, config.id, resume=resume, threshold=threshold, scope=scope)
     except RunError as exc:
-        return _error(exc.message), None
+        return error(exc.message), None
     if choice.note:
         print(choice.note, file=sys.stderr)
     printer = ProgressPrinter(sys.stderr)
@@ -198,7 +173,7 @@ def run_with_progress(
                 asset_serving=asset_serving,
             )
     except RunError as exc:
-        return _error(exc.message), None
+        return error(exc.message), None
     except Exception as exc:
         print(
             f"error: the auto-label run failed part-way ({type(exc).__name__}: {exc}); "
@@ -332,10 +307,6 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def _pairs(counts: dict[str, int]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in counts.items())
-
-
 def summary_lines(summary: RunSummary) -> list[str]:
     lines = [
         f"Auto-label run {summary.run_id} ({summary.provider_name}, threshold "
@@ -345,12 +316,12 @@ def summary_lines(summary: RunSummary) -> list[str]:
         f"{summary.failed} failed, {summary.skipped} skipped"
         + (f"; {summary.remaining} left" if summary.remaining else ""),
         f"  kept: {summary.kept} suggestion{'s' if summary.kept != 1 else ''}"
-        + (f" ({_pairs(summary.kept_by_type)})" if summary.kept_by_type else ""),
+        + (f" ({pairs(summary.kept_by_type)})" if summary.kept_by_type else ""),
         f"  discarded: {summary.discarded_total}"
-        + (f" ({_pairs(summary.discarded)})" if summary.discarded else ""),
+        + (f" ({pairs(summary.discarded)})" if summary.discarded else ""),
     ]
     if summary.failed_by_category:
-        lines.append(f"  failed: {_pairs(summary.failed_by_category)}")
+        lines.append(f"  failed: {pairs(summary.failed_by_category)}")
         for category, examples in summary.failure_examples.items():
             for example in examples:
                 lines.append(f"    {category}  {example.asset_name}: {example.message}")

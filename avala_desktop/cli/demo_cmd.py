@@ -24,12 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from avala_desktop import paths
-from avala_desktop.cli.autolabel_cmd import (
-    EXIT_ERROR,
-    EXIT_OK,
-    run_with_progress,
-    summary_lines,
-)
+from avala_desktop.cli.autolabel_cmd import run_with_progress, summary_lines
+from avala_desktop.cli.common import EXIT_OK, error, whole_number
 from avala_desktop.core import demo_data
 from avala_desktop.core.discovery import DEFAULT_FRAME_STEP, discover_assets
 from avala_desktop.core.store import ProjectError, ProjectStore
@@ -65,29 +61,14 @@ def register(subparsers: Any) -> None:
         "--port", type=int, default=0, metavar="N",
         help="port for the reference model server (default 0: any free port)",
     )
-    parser.add_argument("--images", type=_count, default=3, metavar="N",
+    parser.add_argument("--images", type=whole_number(0), default=3, metavar="N",
                         help="street images in a new demo project (default 3)")
-    parser.add_argument("--video-frames", type=_count, default=20, metavar="N",
+    parser.add_argument("--video-frames", type=whole_number(0), default=20, metavar="N",
                         help=f"frames of the demo video (default 20; every "
                         f"{DEFAULT_FRAME_STEP}th is an asset; 0 = no video)")
-    parser.add_argument("--cloud-points", type=_count, default=60_000, metavar="N",
+    parser.add_argument("--cloud-points", type=whole_number(0), default=60_000, metavar="N",
                         help="points of the demo point cloud (default 60000; 0 = none)")
     parser.set_defaults(func=run)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_ERROR
 
 
 def open_demo_project(project_dir: Path, args: argparse.Namespace) -> ProjectStore:
@@ -150,15 +131,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = open_demo_project(project_dir, args)
     except ProjectError as exc:
-        return _error(exc.message)
+        return error(exc.message)
     except OSError as exc:
-        return _error(f"cannot write the demo project in {project_dir}: {exc.strerror or exc}")
+        return error(f"cannot write the demo project in {project_dir}: {exc.strerror or exc}")
     with store:
         server = ReferenceModelServer(host="127.0.0.1", port=args.port, fetch_timeout_s=30)
         try:
             server.start()
         except OSError as exc:
-            return _error(
+            return error(
                 f"cannot start the reference model server on 127.0.0.1:{args.port}: "
                 f"{exc.strerror or exc} (is the port in use? --port 0 picks a free one)"
             )
@@ -167,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 config = register_provider(f"{server.url}/predict")
             except ProviderError as exc:
-                return _error(str(exc))
+                return error(str(exc))
             print(f"Provider {PROVIDER_NAME!r} points at it.")
             code, summary = _auto_label(store, config)
             if summary is not None:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from avala_desktop.cli.common import EXIT_OK, error, pairs, unit_fraction
 from avala_desktop.core.formats import (
     FORMAT_NAMES,
     FormatError,
@@ -25,8 +26,6 @@ from avala_desktop.core.formats.export_job import ExportSummary
 from avala_desktop.core.formats.import_job import ImportSummary
 from avala_desktop.core.store import ProjectError, ProjectStore
 
-EXIT_OK = 0
-EXIT_ERROR = 2
 DEFAULT_SUGGESTION_THRESHOLD = 0.5
 # How many unmatched files the text summary lists before "and N more".
 UNMATCHED_SHOWN = 10
@@ -67,26 +66,11 @@ def register(subparsers: Any) -> None:
                      help="import as pending suggestions to review")
     imp.add_argument("--provider-name", metavar="NAME",
                      help="name the suggestions' provider import:NAME (default: the format)")
-    imp.add_argument("--threshold", metavar="T", type=_unit_float,
+    imp.add_argument("--threshold", metavar="T", type=unit_fraction,
                      help="drop predictions with confidence < T (0..1; default "
                      f"{DEFAULT_SUGGESTION_THRESHOLD} with --as-suggestions, else none)")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON")
     imp.set_defaults(func=_import)
-
-
-def _unit_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {value}")
-    return value
-
-
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_ERROR
 
 
 class _ProgressPrinter:
@@ -105,10 +89,6 @@ class _ProgressPrinter:
               flush=True)
 
 
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in counts.items())
-
-
 def _export(args: argparse.Namespace) -> int:
     try:
         with ProjectStore.open(args.project_dir) as store:
@@ -116,7 +96,7 @@ def _export(args: argparse.Namespace) -> int:
                                      include_pending=args.include_pending,
                                      progress=_ProgressPrinter("exporting"))
     except (FormatError, ProjectError) as exc:
-        return _error(exc.message)
+        return error(exc.message)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
@@ -129,16 +109,16 @@ def _print_export(summary: ExportSummary) -> None:
     print(f"Exported {summary.annotations} annotations of {summary.assets} assets as "
           f"{summary.format} to {summary.out_dir} ({files} file{'s' if files != 1 else ''}).")
     if summary.by_type:
-        print(f"  by type: {_counts(dict(summary.by_type))}")
+        print(f"  by type: {pairs(dict(summary.by_type))}")
     if summary.skipped:
-        print(f"  not written: {_counts(dict(summary.skipped))}")
+        print(f"  not written: {pairs(dict(summary.skipped))}")
     if summary.notes:
-        print(f"  notes: {_counts(dict(summary.notes))}")
+        print(f"  notes: {pairs(dict(summary.notes))}")
 
 
 def _import(args: argparse.Namespace) -> int:
     if args.provider_name is not None and not args.as_suggestions:
-        return _error("--provider-name names the provider of suggestions; add --as-suggestions")
+        return error("--provider-name names the provider of suggestions; add --as-suggestions")
     threshold = args.threshold
     if threshold is None and args.as_suggestions:
         threshold = DEFAULT_SUGGESTION_THRESHOLD
@@ -150,7 +130,7 @@ def _import(args: argparse.Namespace) -> int:
                 progress=_ProgressPrinter("reading"),
             )
     except (FormatError, ProjectError) as exc:
-        return _error(exc.message)
+        return error(exc.message)
     if args.json:
         print(json.dumps({**summary.to_dict(), "threshold": threshold}, indent=2))
     else:
@@ -164,7 +144,7 @@ def _print_import(summary: ImportSummary, threshold: float | None) -> None:
     print(f"Imported {summary.imported} annotations into {summary.assets} assets as {how} "
           f"(read {summary.records} records from {summary.files} files in {summary.source}).")
     if summary.by_type:
-        print(f"  by type: {_counts(dict(summary.by_type))}")
+        print(f"  by type: {pairs(dict(summary.by_type))}")
     if threshold is not None:
         print(f"  below the threshold {threshold}: {summary.below_threshold}")
     if summary.replaced:
@@ -173,9 +153,9 @@ def _print_import(summary: ImportSummary, threshold: float | None) -> None:
     if summary.labels_added:
         print(f"  labels added to the project: {', '.join(summary.labels_added)}")
     if summary.skipped:
-        print(f"  not imported: {_counts(dict(summary.skipped))}")
+        print(f"  not imported: {pairs(dict(summary.skipped))}")
     if summary.notes:
-        print(f"  notes: {_counts(dict(summary.notes))}")
+        print(f"  notes: {pairs(dict(summary.notes))}")
     if summary.unmatched:
         print(f"  not in the project ({len(summary.unmatched)}):")
         for line in summary.unmatched[:UNMATCHED_SHOWN]:

@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from avala_desktop.cli.common import EXIT_OK, error, pairs, whole_number
 from avala_desktop.core.discovery import (
     DEFAULT_FRAME_STEP,
     DiscoveredAsset,
@@ -22,9 +23,7 @@ from avala_desktop.core.discovery import (
 )
 from avala_desktop.core.store import Asset, ProjectError, ProjectStore, SubmitRefused
 
-EXIT_OK = 0
 EXIT_REFUSED = 1
-EXIT_ERROR = 2
 
 _PLURALS = {"image": "images", "point_cloud": "point clouds", "video_frame": "video frames"}
 
@@ -42,7 +41,7 @@ def register(subparsers: Any) -> None:
                       help="folder to take assets from (default: PROJECT_DIR itself)")
     init.add_argument("--labels", metavar="A,B,...", default="",
                       help="comma-separated label set, e.g. car,pedestrian,cyclist")
-    init.add_argument("--frame-step", metavar="N", type=_positive_int, default=DEFAULT_FRAME_STEP,
+    init.add_argument("--frame-step", metavar="N", type=whole_number(1), default=DEFAULT_FRAME_STEP,
                       help=f"take every Nth video frame (default {DEFAULT_FRAME_STEP})")
     init.add_argument("--name", help="project name (default: the folder's name)")
     init.add_argument("--json", action="store_true", help="print the outcome as JSON")
@@ -67,27 +66,12 @@ def register(subparsers: Any) -> None:
     submit.set_defaults(func=_submit)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
-
 def _init(args: argparse.Namespace) -> int:
     project_dir: Path = args.project_dir.expanduser().absolute()
     assets_dir: Path = (args.assets or project_dir).expanduser().absolute()
     labels = [name.strip() for name in args.labels.split(",") if name.strip()]
     if not assets_dir.is_dir():
-        return _error(f"the assets folder {assets_dir} does not exist or is not a folder")
+        return error(f"the assets folder {assets_dir} does not exist or is not a folder")
     try:
         existed = ProjectStore.is_project(project_dir)
         if existed:
@@ -106,9 +90,9 @@ def _init(args: argparse.Namespace) -> int:
             else:
                 _print_init(store, discovery, added, existed, args.name if existed else None)
     except ProjectError as exc:
-        return _error(exc.message)
+        return error(exc.message)
     except OSError as exc:
-        return _error(f"cannot read {exc.filename or assets_dir}: {exc.strerror or exc}")
+        return error(f"cannot read {exc.filename or assets_dir}: {exc.strerror or exc}")
     return EXIT_OK
 
 
@@ -219,24 +203,20 @@ def _status(args: argparse.Namespace) -> int:
         with ProjectStore.open(args.project_dir) as store:
             summary = store.status_summary()
     except ProjectError as exc:
-        return _error(exc.message)
+        return error(exc.message)
     if args.json:
         print(json.dumps(summary, indent=2))
         return EXIT_OK
     project, assets, anns = summary["project"], summary["assets"], summary["annotations"]
     print(f"Project {project['name']}  ({project['path']})")
-    print(f"Assets: {assets['total']}  ({_pairs(assets['by_type'])})")
-    print(f"  review: {_pairs(assets['by_status'])}")
-    print(f"Annotations: {anns['total']}  ({_pairs(anns['by_state'])})")
-    print(f"  origin: {_pairs(anns['by_origin'])}")
+    print(f"Assets: {assets['total']}  ({pairs(assets['by_type'])})")
+    print(f"  review: {pairs(assets['by_status'])}")
+    print(f"Annotations: {anns['total']}  ({pairs(anns['by_state'])})")
+    print(f"  origin: {pairs(anns['by_origin'])}")
     labels = ", ".join(x["name"] for x in summary["labels"]) or "(none)"
     print(f"Labels: {labels}")
-    print(f"Auto-label runs: {summary['runs']['total']}  ({_pairs(summary['runs']['by_state'])})")
+    print(f"Auto-label runs: {summary['runs']['total']}  ({pairs(summary['runs']['by_state'])})")
     return EXIT_OK
-
-
-def _pairs(counts: dict[str, int]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in counts.items())
 
 
 def _submit(args: argparse.Namespace) -> int:
@@ -247,6 +227,6 @@ def _submit(args: argparse.Namespace) -> int:
         print(f"refused: {exc.message}", file=sys.stderr)
         return EXIT_REFUSED
     except ProjectError as exc:
-        return _error(exc.message)
+        return error(exc.message)
     print(f"Submitted {asset.display_name} ({asset.id}).")
     return EXIT_OK
