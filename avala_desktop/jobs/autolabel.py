@@ -34,6 +34,7 @@ from avala_desktop.core.store import (
     RunAssetStatus,
     RunState,
 )
+from avala_desktop.core.store.runs import SUBMITTED_SKIP_MESSAGE
 from avala_desktop.inference.asset_server import AssetServer
 from avala_desktop.inference.base import ProviderClient
 from avala_desktop.inference.clients import make_client
@@ -67,7 +68,6 @@ MAX_CONCURRENCY = 32
 CANCEL_GRACE_S = 1.0
 PROGRESS_INTERVAL_S = 0.1
 COUNTERS_INTERVAL_S = 1.0
-SUBMITTED_MESSAGE = "The asset is already submitted; reopen it to auto-label it again."
 
 ProviderConfig = HttpProviderConfig | SageMakerProviderConfig
 EventSink = Callable[[RunEvent], None]
@@ -346,7 +346,7 @@ class AutoLabelRun:
                 if outcome.annotations and not records:
                     # Submitted while its request was out: the store recorded it as skipped.
                     result = RunAssetResult(
-                        status=RunAssetStatus.SKIPPED, message=SUBMITTED_MESSAGE
+                        status=RunAssetStatus.SKIPPED, message=SUBMITTED_SKIP_MESSAGE
                     )
         except NotFoundError:
             result = RunAssetResult(
@@ -358,7 +358,7 @@ class AutoLabelRun:
         return True
 
     def _skip_submitted(self, asset_id: str, tally: RunTally) -> None:
-        result = RunAssetResult(status=RunAssetStatus.SKIPPED, message=SUBMITTED_MESSAGE)
+        result = RunAssetResult(status=RunAssetStatus.SKIPPED, message=SUBMITTED_SKIP_MESSAGE)
         self.store.record_asset_result(self._run_id, asset_id, result)
         name = self._name(asset_id)
         tally.add(result, asset_id=asset_id, asset_name=name)

@@ -21,6 +21,7 @@ from avala_desktop.core.store.base import (
     check_annotation_type,
     check_confidence,
     check_geometry,
+    chunks,
     new_id,
     utcnow,
 )
@@ -158,11 +159,9 @@ class AnnotationsMixin(StoreBase):
         with self._db.write() as tx:
             found = {
                 row.id: row.submitted_at
-                for start in range(0, len(asset_ids), 500)
+                for chunk in chunks(sorted(asset_ids))
                 for row in tx.conn.execute(
-                    select(assets.c.id, assets.c.submitted_at).where(
-                        assets.c.id.in_(sorted(asset_ids)[start : start + 500])
-                    )
+                    select(assets.c.id, assets.c.submitted_at).where(assets.c.id.in_(chunk))
                 )
             }
             missing = sorted(asset_ids - set(found))
@@ -187,19 +186,9 @@ class AnnotationsMixin(StoreBase):
                 tx.changed(LABELS, *known, *(label.name for label in added))
             removed: list[str] = []
             if replace_pending_of is not None:
-                targets = sorted(asset_ids | set(replace_on))
-                for start in range(0, len(targets), 500):
-                    stale = (
-                        ann.c.asset_id.in_(targets[start : start + 500]),
-                        ann.c.provider_id == replace_pending_of,
-                        ann.c.origin == Origin.MODEL.value,
-                        ann.c.state == ReviewState.PENDING.value,
-                    )
-                    ids = list(tx.conn.execute(select(ann.c.id).where(*stale)).scalars())
-                    if ids:
-                        tx.conn.execute(ann.delete().where(*stale))
-                        removed.extend(ids)
-                        tx.changed(ASSETS, *targets[start : start + 500])
+                removed = self._delete_pending_suggestions(
+                    tx, sorted(asset_ids | set(replace_on)), replace_pending_of
+                )
             if values:
                 try:
                     tx.conn.execute(ann.insert(), values)
@@ -208,6 +197,27 @@ class AnnotationsMixin(StoreBase):
             tx.changed(ANNOTATIONS, *removed, *(record.id for record in records))
             tx.changed(ASSETS, *sorted(asset_ids))
         return list(records)
+
+    def _delete_pending_suggestions(
+        self, tx: WriteTx, asset_ids: Sequence[str], provider_id: str
+    ) -> list[str]:
+        """Delete the provider's pending model suggestions on these assets (what a new run
+        or import of the same provider replaces); returns the deleted annotations' ids."""
+        ann = schema.annotations
+        removed: list[str] = []
+        for chunk in chunks(asset_ids):
+            stale = (
+                ann.c.asset_id.in_(chunk),
+                ann.c.provider_id == provider_id,
+                ann.c.origin == Origin.MODEL.value,
+                ann.c.state == ReviewState.PENDING.value,
+            )
+            ids = list(tx.conn.execute(select(ann.c.id).where(*stale)).scalars())
+            if ids:
+                tx.conn.execute(ann.delete().where(*stale))
+                removed.extend(ids)
+                tx.changed(ASSETS, *chunk)
+        return removed
 
     def update_annotation(
         self,

@@ -13,6 +13,7 @@ from avala_desktop.core.store.base import (
     StoreBase,
     asset_from_row,
     asset_status_expr,
+    chunks,
     new_id,
     utcnow,
 )
@@ -76,9 +77,7 @@ class AssetsMixin(StoreBase):
         with self._db.write() as tx:
             existing: set[str] = set()
             keys = [r["source_key"] for r in rows]
-            # Chunked: SQLite limits the number of bound parameters in one statement.
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
+            for chunk in chunks(keys):
                 existing.update(
                     tx.conn.execute(
                         select(table.c.source_key).where(table.c.source_key.in_(chunk))
@@ -93,16 +92,7 @@ class AssetsMixin(StoreBase):
                 tx.conn.execute(table.insert(), new_rows)
                 tx.changed(ASSETS, *(r["id"] for r in new_rows))
         return [
-            Asset(
-                id=r["id"],
-                path=r["path"],
-                type=r["type"],
-                width=r["width"],
-                height=r["height"],
-                video_source=r["video_source"],
-                frame_index=r["frame_index"],
-                status=AssetStatus.UNLABELED,
-            )
+            asset_from_row({**r, "status": AssetStatus.UNLABELED, "submitted_at": None})
             for r in new_rows
         ]
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, Row, case, exists
-from sqlalchemy.engine import RowMapping
 
 from avala_desktop.core.store import schema
 from avala_desktop.core.store.database import Database
@@ -30,6 +30,25 @@ from avala_desktop.core.store.records import (
     RunAssetStatus,
     RunState,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+
+R = TypeVar("R", bound="DataclassInstance")
+T = TypeVar("T")
+# A result row, its `_mapping`, or a plain dict of column values.
+RowLike = Row[Any] | Mapping[Any, Any]
+
+# `IN (...)` lists are cut into chunks of this many: SQLite limits the bound parameters of
+# one statement.
+IN_CHUNK = 500
+
+
+def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """`items` in consecutive slices of at most `size` (for `IN (...)` lists)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def new_id(prefix: str) -> str:
@@ -101,41 +120,32 @@ def split_canonical(annotation: Mapping[str, Any]) -> tuple[str, str, float | No
     return type_, label, confidence, geometry
 
 
-def _mapping(row: Row[Any] | RowMapping) -> RowMapping:
-    return row if isinstance(row, RowMapping) else row._mapping
+def _mapping(row: RowLike) -> Mapping[Any, Any]:
+    return row._mapping if isinstance(row, Row) else row
 
 
-def asset_from_row(row: Row[Any] | RowMapping) -> Asset:
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _record(cls: type[R], m: Mapping[Any, Any], **converted: Any) -> R:
+    """`cls` (a record dataclass) built from the same-named columns of `m`; `converted` gives
+    the fields whose column value needs a conversion (an enum) or that have no column."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    values = {name: m[name] for name in names if name not in converted}
+    return cls(**values, **converted)
+
+
+def asset_from_row(row: RowLike) -> Asset:
     m = _mapping(row)
-    return Asset(
-        id=m["id"],
-        path=m["path"],
-        type=m["type"],
-        width=m["width"],
-        height=m["height"],
-        video_source=m["video_source"],
-        frame_index=m["frame_index"],
-        status=AssetStatus(m["status"]),
-        submitted_at=m["submitted_at"],
-    )
+    return _record(Asset, m, status=AssetStatus(m["status"]))
 
 
-def annotation_from_row(row: Row[Any] | RowMapping) -> AnnotationRecord:
+def annotation_from_row(row: RowLike) -> AnnotationRecord:
     m = _mapping(row)
-    return AnnotationRecord(
-        id=m["id"],
-        asset_id=m["asset_id"],
-        type=m["type"],
-        label=m["label"],
-        geometry=m["geometry"],
-        confidence=m["confidence"],
-        origin=Origin(m["origin"]),
-        provider_id=m["provider_id"],
-        run_id=m["run_id"],
-        state=ReviewState(m["state"]),
-        revision=m["revision"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
+    return _record(
+        AnnotationRecord, m, origin=Origin(m["origin"]), state=ReviewState(m["state"])
     )
 
 
@@ -158,36 +168,15 @@ def annotation_values(record: AnnotationRecord) -> dict[str, Any]:
     }
 
 
-def run_from_row(row: Row[Any] | RowMapping) -> Run:
+def run_from_row(row: RowLike) -> Run:
     m = _mapping(row)
-    return Run(
-        id=m["id"],
-        provider_id=m["provider_id"],
-        provider_name=m["provider_name"],
-        threshold=m["threshold"],
-        scope=m["scope"],
-        concurrency=m["concurrency"],
-        state=RunState(m["state"]),
-        started_at=m["started_at"],
-        finished_at=m["finished_at"],
-        counters=m["counters"],
-    )
+    return _record(Run, m, state=RunState(m["state"]))
 
 
-def run_asset_from_row(row: Row[Any] | RowMapping) -> RunAssetEntry:
+def run_asset_from_row(row: RowLike) -> RunAssetEntry:
     m = _mapping(row)
-    return RunAssetEntry(
-        run_id=m["run_id"],
-        asset_id=m["asset_id"],
-        result=RunAssetResult(
-            status=RunAssetStatus(m["status"]),
-            kept=m["kept"],
-            discarded=m["discarded"],
-            category=m["category"],
-            message=m["message"],
-        ),
-        updated_at=m["updated_at"],
-    )
+    result = _record(RunAssetResult, m, status=RunAssetStatus(m["status"]))
+    return _record(RunAssetEntry, m, result=result)
 
 
 class StoreBase:

@@ -39,6 +39,9 @@ from avala_desktop.core.store.records import (
     RunState,
 )
 
+# Why a submitted asset is skipped by a run (also when it is submitted while its request is out).
+SUBMITTED_SKIP_MESSAGE = "The asset is already submitted; reopen it to auto-label it again."
+
 
 def _run_missing(run_id: str) -> NotFoundError:
     return NotFoundError(f"There is no auto-label run {run_id} in this project.")
@@ -207,20 +210,11 @@ class RunsMixin(AnnotationsMixin):
                 raise _run_missing(run_id)
             if submitted:
                 skipped = RunAssetResult(
-                    status=RunAssetStatus.SKIPPED,
-                    message="The asset is already submitted; reopen it to auto-label it again.",
+                    status=RunAssetStatus.SKIPPED, message=SUBMITTED_SKIP_MESSAGE
                 )
                 self._upsert_run_asset(tx, run_id, asset_id, skipped)
                 return []
-            stale = (
-                ann.c.asset_id == asset_id,
-                ann.c.provider_id == provider_id,
-                ann.c.origin == Origin.MODEL.value,
-                ann.c.state == ReviewState.PENDING.value,
-            )
-            removed = list(tx.conn.execute(select(ann.c.id).where(*stale)).scalars())
-            if removed:
-                tx.conn.execute(ann.delete().where(*stale))
+            removed = self._delete_pending_suggestions(tx, [asset_id], provider_id)
             if records:
                 tx.conn.execute(ann.insert(), [annotation_values(r) for r in records])
             self._upsert_run_asset(
