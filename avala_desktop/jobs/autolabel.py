@@ -23,6 +23,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import TypedDict, Unpack
 
 from avala_desktop.core.errors import InferenceFailure
 from avala_desktop.core.store import (
@@ -71,6 +72,19 @@ COUNTERS_INTERVAL_S = 1.0
 
 ProviderConfig = HttpProviderConfig | SageMakerProviderConfig
 EventSink = Callable[[RunEvent], None]
+
+
+class RunParams(TypedDict, total=False):
+    """The settings of a run as keyword arguments, passed unchanged from `run_auto_label`
+    (and the GUI's worker) to `AutoLabelRun`, which holds their defaults."""
+
+    threshold: float
+    scope: Scope
+    concurrency: int
+    resume_run_id: str | None
+    client: ProviderClient | None
+    asset_server: AssetServer | None
+    asset_serving: AssetServing | None
 
 
 class AutoLabelRun:
@@ -420,31 +434,13 @@ def run_auto_label(
     store: ProjectStore,
     provider_config: ProviderConfig,
     *,
-    threshold: float = 0.5,
-    scope: Scope = "unlabeled",
-    concurrency: int = DEFAULT_CONCURRENCY,
-    resume_run_id: str | None = None,
     on_event: EventSink | None = None,
     cancel: threading.Event | None = None,
-    client: ProviderClient | None = None,
-    asset_server: AssetServer | None = None,
-    asset_serving: AssetServing | None = None,
+    **params: Unpack[RunParams],
 ) -> RunSummary:
     """Run (or resume) auto-label over the project; see `AutoLabelRun` and the module doc.
 
     Raises RunError when the run cannot start: bad arguments, no labels, unknown asset ids,
     a provider configuration or secret problem, a run another process is working on.
     """
-    return AutoLabelRun(
-        store,
-        provider_config,
-        threshold=threshold,
-        scope=scope,
-        concurrency=concurrency,
-        resume_run_id=resume_run_id,
-        on_event=on_event,
-        cancel=cancel,
-        client=client,
-        asset_server=asset_server,
-        asset_serving=asset_serving,
-    ).run()
+    return AutoLabelRun(store, provider_config, on_event=on_event, cancel=cancel, **params).run()

@@ -13,14 +13,13 @@ touch widgets; the run itself never does, and the UI thread never waits on the n
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from PySide6.QtCore import QObject, Signal
 
 from avala_desktop.core.store import ProjectStore
-from avala_desktop.inference.asset_server import AssetServer
-from avala_desktop.inference.base import ProviderClient
-from avala_desktop.jobs.autolabel import DEFAULT_CONCURRENCY, ProviderConfig, run_auto_label
+from avala_desktop.jobs.autolabel import ProviderConfig, RunParams, run_auto_label
 from avala_desktop.jobs.events import AssetDone, RunProgress, RunStarted, RunSummary
-from avala_desktop.jobs.planning import Scope
 from avala_desktop.qt_workers import JobReporter, JobWorker
 
 
@@ -45,28 +44,19 @@ class AutoLabelWorker(QObject):
         store: ProjectStore,
         provider_config: ProviderConfig,
         *,
-        threshold: float = 0.5,
-        scope: Scope = "unlabeled",
-        concurrency: int = DEFAULT_CONCURRENCY,
-        resume_run_id: str | None = None,
-        client: ProviderClient | None = None,
-        asset_server: AssetServer | None = None,
         parent: QObject | None = None,
+        **params: Unpack[RunParams],
     ) -> None:
+        """`params`: the run's settings, as `run_auto_label` takes them."""
         super().__init__(parent)
 
         def job(reporter: JobReporter) -> RunSummary:
             return run_auto_label(
                 store,
                 provider_config,
-                threshold=threshold,
-                scope=scope,
-                concurrency=concurrency,
-                resume_run_id=resume_run_id,
                 on_event=reporter.progress,
                 cancel=reporter.cancel_event,
-                client=client,
-                asset_server=asset_server,
+                **params,
             )
 
         self._worker = JobWorker(job, self)
