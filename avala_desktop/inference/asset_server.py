@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.server
 import logging
 import os
 import re
-import socket
 import ssl
 import threading
 import time
@@ -27,6 +25,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from avala_desktop.inference.http_serving import (
+    HandshakingHandler,
+    ThreadedHTTPServer,
+    server_tls_context,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,43 +51,23 @@ def _scrub(text: str) -> str:
     return _SIG_IN_TEXT.sub("sig=[hidden]", text)
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class _Server(ThreadedHTTPServer):
     def __init__(
         self, address: tuple[str, int], owner: AssetServer, tls: ssl.SSLContext | None
     ) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.owner = owner
-        self.tls = tls
-        super().__init__(address, _Handler)
-
-    def get_request(self) -> tuple[Any, Any]:
-        sock, addr = super().get_request()
-        if self.tls is not None:
-            # The handshake happens on the handler's thread (see _Handler.setup), so one slow
-            # client cannot stall the accept loop.
-            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return sock, addr
+        super().__init__(address, _Handler, tls)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client dropping the connection or failing the handshake is routine, not a traceback.
         log.debug("asset server: connection from %s ended with an error", client_address[0])
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(HandshakingHandler):
     server: _Server
     server_version = "avala-asset-server"
     sys_version = ""
     protocol_version = "HTTP/1.1"
-    timeout = 30
-
-    def setup(self) -> None:
-        self.request.settimeout(self.timeout)
-        if isinstance(self.request, ssl.SSLSocket):
-            self.request.do_handshake()
-        super().setup()
 
     def do_GET(self) -> None:
         self._serve(send_body=True)
@@ -178,20 +162,13 @@ class AssetServer:
         self.advertised_host = advertised_host
         # A fresh random key per server: URLs die with the process, which is what we want.
         self._secret = secret if secret is not None else os.urandom(32)
-        self._tls = self._tls_context(tls_cert, tls_key) if tls_cert and tls_key else None
+        self._tls = server_tls_context(tls_cert, tls_key) if tls_cert and tls_key else None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
         state = f"port {self.port}" if self._server else "stopped"
         return f"AssetServer({self.host!r}, {state})"
-
-    @staticmethod
-    def _tls_context(cert: str | Path, key: str | Path) -> ssl.SSLContext:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(str(cert), str(key))
-        return context
 
     @property
     def port(self) -> int:

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import http.server
 import json
 import socket
 import ssl
@@ -62,6 +61,8 @@ from pathlib import Path
 from typing import Any
 
 import trustme
+
+from avala_desktop.inference.http_serving import HandshakingHandler, ThreadedHTTPServer
 
 DEFAULT_IDENTITIES = ("127.0.0.1", "localhost", "::1")
 DEFAULT_ANNOTATIONS: list[dict[str, Any]] = [
@@ -118,18 +119,11 @@ class RecordedRequest:
 Responder = Callable[["ScriptHandler", RecordedRequest], None]
 
 
-class ScriptHandler(http.server.BaseHTTPRequestHandler):
+class ScriptHandler(HandshakingHandler):
     server: _ScriptServer
     protocol_version = "HTTP/1.1"
     server_version = "test-model-server"
     sys_version = ""
-    timeout = 30
-
-    def setup(self) -> None:
-        self.request.settimeout(self.timeout)
-        if isinstance(self.request, ssl.SSLSocket):
-            self.request.do_handshake()
-        super().setup()
 
     def do_POST(self) -> None:
         self._dispatch()
@@ -188,21 +182,12 @@ def _fetch_asset(record: RecordedRequest, url: str) -> None:
         record.asset_error = f"cannot fetch asset_url: {exc}"
 
 
-class _ScriptServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class _ScriptServer(ThreadedHTTPServer):
+    # The app's own server plumbing (as the asset server uses it): what is under test is the
+    # client, and a difference in TLS handling here would only test the test server.
     def __init__(self, host: str, owner: ModelServer, tls: ssl.SSLContext | None) -> None:
-        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.owner = owner
-        self.tls = tls
-        super().__init__((host, 0), ScriptHandler)
-
-    def get_request(self) -> tuple[Any, Any]:
-        sock, addr = super().get_request()
-        if self.tls is not None:
-            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return sock, addr
+        super().__init__((host, 0), ScriptHandler, tls)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients rejecting the certificate or hanging up are part of the scripts."""

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from avala_desktop import __version__
+from avala_desktop.inference.http_serving import server_tls_context
 from avala_desktop.inference.reference_server import protocol
 from avala_desktop.inference.reference_server.fetch import DEFAULT_MAX_ASSET_BYTES
 from avala_desktop.inference.reference_server.predictors import PREDICTORS
@@ -238,12 +239,7 @@ class ReferenceModelServer:
             allow_loopback=allow_loopback_fetch,
             verify=fetch_verify if isinstance(fetch_verify, bool) else str(fetch_verify),
         )
-        self.ssl_context: ssl.SSLContext | None = None
-        if tls_cert is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.minimum_version = ssl.TLSVersion.TLSv1_2
-            context.load_cert_chain(str(tls_cert), str(tls_key) if tls_key else None)
-            self.ssl_context = context
+        self.ssl_context = server_tls_context(tls_cert, tls_key) if tls_cert is not None else None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
