@@ -1,4 +1,5 @@
-"""Test-wide isolation: offscreen Qt, a private AVALA_DESKTOP_HOME, no network but loopback."""
+"""Test-wide isolation (offscreen Qt, a private AVALA_DESKTOP_HOME, no network but loopback) and
+the fixtures many modules share: `certs`, `server` (HTTPS model server), `ring` (keyring)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.servers.https_model_server import ModelServer, ServerCerts
+from tests.servers.memory_keyring import MemoryKeyring, memory_keyring
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # A proxy set in the environment must never capture loopback traffic of the tests.
@@ -21,3 +25,26 @@ def avala_home(
     home = tmp_path_factory.mktemp("avala-home")
     monkeypatch.setenv("AVALA_DESKTOP_HOME", str(home))
     yield home
+
+
+# -- shared servers and stand-ins (a module may define its own fixture of the same name) ------
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> ServerCerts:
+    """A trustme CA for the scripted HTTPS model servers; `certs.ca_pem` is its bundle."""
+    return ServerCerts.create(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def server(certs: ServerCerts) -> Iterator[ModelServer]:
+    """The scripted model server over HTTPS on 127.0.0.1, fetching each request's asset_url."""
+    with ModelServer(tls=certs.context(), fetch_assets=True) as running:
+        yield running
+
+
+@pytest.fixture
+def ring() -> Iterator[MemoryKeyring]:
+    """An in-memory OS keyring, installed for the test."""
+    with memory_keyring() as backend:
+        yield backend

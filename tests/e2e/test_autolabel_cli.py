@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from avala_desktop.cli.main import main
 from avala_desktop.core.store import ProjectStore, RunState
 from avala_desktop.inference.providers import (
     AuthMode,
@@ -23,6 +22,7 @@ from avala_desktop.inference.providers import (
     ProviderRegistry,
 )
 from avala_desktop.jobs.planning import effective_state
+from tests.cli_support import cli
 from tests.e2e.autolabel_support import BOX, by_name, http_provider, image_project, suggestions
 from tests.servers.autolabel_servers import by_asset, from_asset_bytes
 from tests.servers.https_model_server import ModelServer, ok_json, status_response
@@ -33,13 +33,6 @@ pytestmark = pytest.mark.e2e
 def server() -> Iterator[ModelServer]:
     with ModelServer(fetch_assets=True) as running:
         yield running
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def add_provider(server: ModelServer, **overrides: object) -> HttpProviderConfig:

@@ -4,7 +4,6 @@ gets its own category (or its discarded reason), and the well-behaved assets sti
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,17 +38,6 @@ BOX = {"x": 2, "y": 2, "width": 6, "height": 6}
 
 def box(label: str = "object", confidence: float = 0.9) -> dict[str, object]:
     return {"type": "bounding_box", "label": label, "confidence": confidence, "coordinates": BOX}
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> ServerCerts:
-    return ServerCerts.create(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture
-def server(certs: ServerCerts) -> Iterator[ModelServer]:
-    with ModelServer(tls=certs.context(), fetch_assets=True) as running:
-        yield running
 
 
 def behaviours(server: ModelServer) -> dict[str, Responder]:

@@ -21,11 +21,6 @@ from tests.servers.https_model_server import (
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> ServerCerts:
-    return ServerCerts.create(tmp_path_factory.mktemp("ca"))
-
-
 @pytest.fixture
 def server(certs: ServerCerts) -> Iterator[ModelServer]:
     with ModelServer(tls=certs.context()) as running:

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import tracemalloc
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,13 @@ from typing import Any
 import pytest
 from keyring.backends import fail
 
-from avala_desktop.cli.main import main
 from avala_desktop.core.errors import FailureCategory, InferenceFailure
 from avala_desktop.core.wire import AssetType, InferenceRequest
 from avala_desktop.inference.base import AssetPayload
 from avala_desktop.inference.http_client import HttpClient
 from avala_desktop.inference.providers import HttpProviderConfig, ProviderRegistry
 from avala_desktop.inference.test_connection import test_connection as run_test_connection
+from tests.cli_support import cli
 from tests.servers.https_model_server import (
     ModelServer,
     RecordedRequest,
@@ -52,31 +51,6 @@ pytestmark = pytest.mark.e2e
 
 MiB = 1024 * 1024
 TOKEN = "tok-3c1f9b7e2d5a8c40"
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> ServerCerts:
-    return ServerCerts.create(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture
-def server(certs: ServerCerts) -> Iterator[ModelServer]:
-    with ModelServer(tls=certs.context(), fetch_assets=True) as running:
-        yield running
-
-
-@pytest.fixture
-def ring() -> Iterator[MemoryKeyring]:
-    ring = MemoryKeyring()
-    with installed_keyring(ring):
-        yield ring
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def add(

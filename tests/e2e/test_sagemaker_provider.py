@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import socket
 import ssl
 import threading
@@ -35,6 +34,7 @@ from tests.servers.moto_server import (
     ACCOUNT_ID,
     IamUser,
     MotoServer,
+    isolate_aws_env,
     running_moto_server,
     statement,
 )
@@ -86,14 +86,9 @@ def runtime(runtime_server: SageMakerRuntimeServer) -> SageMakerRuntimeServer:
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No AWS setting of the machine running the tests leaks in; nothing reaches the network."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
     aws_dir = tmp_path / "aws"
     aws_dir.mkdir()
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_dir / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws_dir / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    isolate_aws_env(monkeypatch, aws_dir)
     return aws_dir
 
 

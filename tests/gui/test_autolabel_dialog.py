@@ -88,11 +88,6 @@ class Switchable:
             self.ok(handler, request)
 
 
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> ServerCerts:
-    return ServerCerts.create(tmp_path_factory.mktemp("ca"))
-
-
 @pytest.fixture
 def model() -> Switchable:
     return Switchable()

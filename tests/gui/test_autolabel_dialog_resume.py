@@ -29,11 +29,6 @@ pytestmark = [pytest.mark.gui, pytest.mark.e2e]
 N_ASSETS = 5
 
 
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> ServerCerts:
-    return ServerCerts.create(tmp_path_factory.mktemp("ca"))
-
-
 @pytest.fixture
 def tokens() -> threading.Semaphore:
     """Each answer waits for a token: the test decides how many assets get through."""

@@ -1,6 +1,6 @@
 """Shared setup for the 3D review tests: a project holding a synthetic cloud with known boxes
 (binary PCD) and bounding_box_3d suggestions for them, the review page on it, and input
-helpers. No tests live here."""
+helpers, and the main window on such a project. No tests live here."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from avala_desktop.canvas.viewport3d import CloudViewport
 from avala_desktop.core.demo_data import DEMO_OBJECTS, SENSOR_HEIGHT_M, demo_point_cloud, pcd_bytes
 from avala_desktop.core.geometry3d import Cuboid, yaw_quat
 from avala_desktop.core.store import AnnotationRecord, Asset, AssetSpec, ProjectStore
+from avala_desktop.views.main_window import MainWindow
 from avala_desktop.views.pointcloud_review import PointCloudReview, make_pointcloud_review
 from tests.gui.test_canvas_support import mouse
 
@@ -98,6 +99,21 @@ def open_session(qtbot: Any, project: Project) -> Iterator[Session]:
     yield Session(review, store, stack, project)
     review.shutdown()
     store.close()
+
+
+def open_window(qtbot: Any, project: Project) -> tuple[MainWindow, PointCloudReview]:
+    """The main window on the project, its 3D page shown with the cloud loaded."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1500, 950)
+    window.show()
+    qtbot.waitExposed(window)
+    window.open_project(project.root)
+    qtbot.waitUntil(lambda: isinstance(window.area.cloud_view, PointCloudReview), timeout=10_000)
+    page = window.area.cloud_view
+    assert isinstance(page, PointCloudReview)
+    qtbot.waitUntil(lambda: page.view.cloud() is not None, timeout=20_000)
+    return window, page
 
 
 def settle(qtbot: Any) -> None:

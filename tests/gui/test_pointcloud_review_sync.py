@@ -15,8 +15,6 @@ from avala_desktop.canvas import qt_guard  # noqa: F401  (before any widget exis
 from avala_desktop.canvas.cuboid_tools import Handle, handle_pixels
 from avala_desktop.core.camera3d import OrthoCamera
 from avala_desktop.core.store import ReviewState
-from avala_desktop.views.main_window import MainWindow
-from avala_desktop.views.pointcloud_review import PointCloudReview
 from tests.gui.test_canvas_support import Recorder
 from tests.gui.test_pointcloud_review_support import (
     Project,
@@ -24,6 +22,7 @@ from tests.gui.test_pointcloud_review_support import (
     drag,
     make_project,
     open_session,
+    open_window,
     settle,
 )
 
@@ -36,19 +35,6 @@ def project(tmp_path: Path) -> Project:
 @pytest.fixture
 def session(qtbot: Any, project: Project) -> Iterator[Session]:
     yield from open_session(qtbot, project)
-
-
-def open_window(qtbot: Any, project: Project) -> tuple[MainWindow, PointCloudReview]:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1500, 950)
-    window.show()
-    qtbot.waitExposed(window)
-    window.open_project(project.root)
-    page = window.area.cloud_view
-    assert isinstance(page, PointCloudReview)
-    qtbot.waitUntil(lambda: page.view.cloud() is not None, timeout=20_000)
-    return window, page
 
 
 def test_table_and_3d_page_share_the_selection(qtbot: Any, project: Project) -> None:

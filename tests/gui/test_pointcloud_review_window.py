@@ -11,23 +11,12 @@ from PySide6.QtCore import Qt
 
 from avala_desktop.canvas import qt_guard  # noqa: F401  (before any widget exists)
 from avala_desktop.core.store import ProjectStore, ReviewState
-from avala_desktop.views.main_window import MainWindow
-from avala_desktop.views.pointcloud_review import PointCloudReview
-from tests.gui.test_pointcloud_review_support import make_project, settle
+from tests.gui.test_pointcloud_review_support import make_project, open_window, settle
 
 
 def test_the_window_shows_the_3d_page_and_undoes_its_edits(qtbot: Any, tmp_path: Path) -> None:
     project = make_project(tmp_path / "cloud", n_points=20_000)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1500, 950)
-    window.show()
-    qtbot.waitExposed(window)
-    window.open_project(project.root)
-    qtbot.waitUntil(lambda: isinstance(window.area.cloud_view, PointCloudReview), timeout=10_000)
-    page = window.area.cloud_view
-    assert isinstance(page, PointCloudReview)
-    qtbot.waitUntil(lambda: page.view.cloud() is not None, timeout=20_000)
+    window, page = open_window(qtbot, project)
     assert window.area.stack.currentWidget() is page
     assert len(page.view.items()) == len(project.suggestion_ids)
 

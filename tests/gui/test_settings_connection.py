@@ -6,12 +6,10 @@ dialog shows: the success facts, or the failure category with its sentence.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from avala_desktop.inference.providers import AuthMode, HttpProviderConfig, ProviderRegistry
@@ -20,36 +18,13 @@ from avala_desktop.inference.test_connection import ConnectionTestResult
 from avala_desktop.views.settings_fields import HttpFields
 from avala_desktop.views.settings_inference import InferenceSettingsDialog
 from avala_desktop.views.settings_provider_form import ProviderFormDialog
+from tests.gui.test_settings_support import type_into
 from tests.servers.https_model_server import ModelServer, ServerCerts, slow, status_response
-from tests.servers.memory_keyring import MemoryKeyring, installed_keyring
+from tests.servers.memory_keyring import MemoryKeyring
 
-pytestmark = [pytest.mark.gui, pytest.mark.e2e]
+pytestmark = [pytest.mark.gui, pytest.mark.e2e, pytest.mark.usefixtures("ring")]
 
 TOKEN = "tok-5d2e8a1c9b"
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> ServerCerts:
-    return ServerCerts.create(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture
-def server(certs: ServerCerts) -> Iterator[ModelServer]:
-    with ModelServer(tls=certs.context(), fetch_assets=True) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def ring() -> Iterator[MemoryKeyring]:
-    ring = MemoryKeyring()
-    with installed_keyring(ring):
-        yield ring
-
-
-def type_into(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
 
 
 def filled_form(

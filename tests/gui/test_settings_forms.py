@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from avala_desktop.inference import secrets
@@ -22,18 +20,12 @@ from avala_desktop.inference.providers import (
 from avala_desktop.views.settings_fields import HttpFields, SageMakerFields
 from avala_desktop.views.settings_provider_form import ProviderFormDialog
 from avala_desktop.views.settings_validation import check_form
+from tests.gui.test_settings_support import type_into
 from tests.servers.memory_keyring import MemoryKeyring, installed_keyring
 
 pytestmark = pytest.mark.gui
 
 ROLE = "arn:aws:iam::123456789012:role/avala-invoker"
-
-
-@pytest.fixture
-def ring() -> Iterator[MemoryKeyring]:
-    ring = MemoryKeyring()
-    with installed_keyring(ring):
-        yield ring
 
 
 @pytest.fixture
@@ -57,12 +49,6 @@ def sagemaker_form(
     form.show()
     assert isinstance(form.fields, SageMakerFields)
     return form, form.fields
-
-
-def type_into(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
 
 
 def test_untouched_form_shows_no_reasons_and_cannot_save(

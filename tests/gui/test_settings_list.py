@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from avala_desktop.inference import secrets
@@ -23,24 +22,12 @@ from avala_desktop.views.settings_inference import (
     InferenceSettingsDialog,
     open_inference_settings,
 )
-from tests.servers.memory_keyring import MemoryKeyring, installed_keyring
+from tests.gui.test_settings_support import type_into
+from tests.servers.memory_keyring import MemoryKeyring
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("ring")]
 
 ROLE = "arn:aws:iam::123456789012:role/avala-invoker"
-
-
-@pytest.fixture(autouse=True)
-def ring() -> Iterator[MemoryKeyring]:
-    ring = MemoryKeyring()
-    with installed_keyring(ring):
-        yield ring
-
-
-def type_into(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
 
 
 def settings_dialog(qtbot: QtBot, registry: ProviderRegistry) -> InferenceSettingsDialog:

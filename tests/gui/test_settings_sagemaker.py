@@ -6,20 +6,24 @@ so the dialog under test runs exactly the code an admin's machine would.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from avala_desktop.inference.providers import PayloadMode, ProviderRegistry, ProviderType
 from avala_desktop.inference.test_connection import ConnectionTestResult
 from avala_desktop.views.settings_fields import SageMakerFields
 from avala_desktop.views.settings_provider_form import ProviderFormDialog
-from tests.servers.moto_server import MotoServer, running_moto_server, statement
+from tests.gui.test_settings_support import type_into
+from tests.servers.moto_server import (
+    MotoServer,
+    isolate_aws_env,
+    running_moto_server,
+    statement,
+)
 from tests.servers.sagemaker_runtime_server import (
     SageMakerRuntimeServer,
     endpoint_not_found,
@@ -60,12 +64,7 @@ def role_arn(
     tmp_path: Path,
 ) -> str:
     """An admin allowed to assume a role (trust with an external id) that may invoke."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    isolate_aws_env(monkeypatch, tmp_path / "aws")
     moto.reset()
     runtime.reset()
     user = moto.create_user("annotator-admin", statement("sts:AssumeRole"))
@@ -80,12 +79,6 @@ def role_arn(
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto.url)
     monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", runtime.url)
     return arn
-
-
-def type_into(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
 
 
 def filled_form(qtbot: QtBot, role_arn: str, external_id: str) -> ProviderFormDialog:

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 import requests
 from botocore.client import BaseClient
 from moto.server import ThreadedMotoServer
@@ -162,3 +165,15 @@ def running_moto_server() -> Iterator[MotoServer]:
         yield server
     finally:
         server.stop()
+
+
+def isolate_aws_env(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """No AWS setting of the machine running the tests leaks in (every AWS_* variable goes,
+    config and credentials files point into `folder`) and nothing asks the EC2 metadata
+    service on the network."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(folder / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

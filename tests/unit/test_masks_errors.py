@@ -19,21 +19,7 @@ from avala_desktop.core.masks import (
     string_to_counts,
     to_bbox,
 )
-
-
-def _stored(values: list[int]) -> str:
-    """A counts string holding exactly these stored (differenced) values, even invalid ones."""
-    out = []
-    for value in values:
-        while True:
-            group = value & 0x1F
-            value >>= 5
-            more = value != -1 if group & 0x10 else value != 0
-            out.append(chr(48 + (group | (0x20 if more else 0))))
-            if not more:
-                break
-    return "".join(out)
-
+from tests.unit.rle_reference import stored_counts_string as stored
 
 COUNTS_ALPHABET = "".join(chr(c) for c in range(ord("0"), ord("o") + 1))
 VALID_COUNTS = counts_to_string([2, 3, 7])  # a 3x4 mask
@@ -54,8 +40,8 @@ BAD_RLES: list[tuple[str, Any, str]] = [
     ("non-ASCII character", {"size": [3, 4], "counts": "23é"}, "non-ASCII"),
     ("cut short", {"size": [3, 4], "counts": VALID_COUNTS + "`"}, "cut short"),
     ("number too long", {"size": [3, 4], "counts": "o" * 13 + "0"}, "14 characters long"),
-    ("negative stored count", {"size": [3, 4], "counts": _stored([2, -3, 13])}, "negative"),
-    ("difference goes negative", {"size": [1, 9], "counts": _stored([2, 3, 1, -6, 9])}, "negative"),
+    ("negative stored count", {"size": [3, 4], "counts": stored([2, -3, 13])}, "negative"),
+    ("difference goes negative", {"size": [1, 9], "counts": stored([2, 3, 1, -6, 9])}, "negative"),
     ("string sums short", {"size": [3, 4], "counts": counts_to_string([2, 3])}, "add up to 5"),
     ("string sums long", {"size": [3, 4], "counts": counts_to_string([2, 3, 8])}, "add up to 13"),
     ("run longer than mask", {"size": [3, 4], "counts": [0, 2**40]}, "run of"),
@@ -97,7 +83,7 @@ def test_pixel_limit_is_checked_before_the_counts_are_read() -> None:
 
 def test_string_to_counts_refuses_negative_counts() -> None:
     with pytest.raises(MaskCodecError, match="negative"):
-        string_to_counts(_stored([4, -1]))
+        string_to_counts(stored([4, -1]))
     with pytest.raises(MaskCodecError, match="not a int"):
         string_to_counts(12)  # type: ignore[arg-type]
 

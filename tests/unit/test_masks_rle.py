@@ -17,6 +17,7 @@ from avala_desktop.core.masks import (
     string_to_counts,
     to_bbox,
 )
+from tests.unit.rle_reference import stored_counts_string
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pycocotools")
 
@@ -190,20 +191,6 @@ def test_encode_refuses_what_is_not_a_2d_integer_mask(bad: np.ndarray) -> None:
         encode(bad)
 
 
-def _raw_string(stored: list[int]) -> str:
-    """Reference writer of stored values (already differenced), as in pycocotools rleToString."""
-    out = []
-    for value in stored:
-        while True:
-            group = value & 0x1F
-            value >>= 5
-            more = value != -1 if group & 0x10 else value != 0
-            out.append(chr(48 + (group | (0x20 if more else 0))))
-            if not more:
-                break
-    return "".join(out)
-
-
 def _differenced(counts: list[int]) -> list[int]:
     return [c - counts[i - 2] if i > 2 else c for i, c in enumerate(counts)]
 
@@ -216,7 +203,7 @@ def test_counts_list_and_string_round_trip_like_pycocotools() -> None:
         scale = [2, 17, 40, 700, 70_000, 2**23][i % 6]
         counts = [int(c) for c in rng.integers(0, scale, int(rng.integers(0, 40)))]
         text = counts_to_string(counts)
-        assert text == _raw_string(_differenced(counts))
+        assert text == stored_counts_string(_differenced(counts))
         assert string_to_counts(text) == counts
         assert string_to_counts(text.encode("ascii")) == counts
         if counts:

@@ -8,15 +8,9 @@ import pytest
 
 from avala_desktop.cli.main import main
 from avala_desktop.inference.providers import ProviderRegistry, SageMakerProviderConfig
+from tests.cli_support import cli
 
 ROLE = "arn:aws:iam::123456789012:role/avala-invoker"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def add_sagemaker(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 from keyring.backends import fail
@@ -15,13 +14,6 @@ from avala_desktop.inference.providers import HttpProviderConfig
 from tests.servers.memory_keyring import BrokenKeyring, MemoryKeyring, installed_keyring
 
 TOKEN = "sk-live-7f3a9c1e5b"
-
-
-@pytest.fixture
-def ring() -> Iterator[MemoryKeyring]:
-    ring = MemoryKeyring()
-    with installed_keyring(ring):
-        yield ring
 
 
 def bearer(**fields: object) -> HttpProviderConfig:

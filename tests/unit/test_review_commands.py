@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from avala_desktop.core.review import (
@@ -25,31 +22,13 @@ from avala_desktop.core.store import (
     ReviewState,
     RunAssetResult,
 )
+from tests.unit.store_support import got, status_of
 
 BOX = {"coordinates": {"x": 10.5, "y": 20.25, "width": 30.0, "height": 40.0}}
 
 
 def box(x: float) -> dict:
     return {"coordinates": {"x": x, "y": 20.25, "width": 30.0, "height": 40.0}}
-
-
-def got(store: ProjectStore, annotation_id: str) -> AnnotationRecord:
-    record = store.get_annotation(annotation_id)
-    assert record is not None, annotation_id
-    return record
-
-
-def status_of(store: ProjectStore, asset_id: str) -> AssetStatus:
-    asset = store.asset(asset_id)
-    assert asset is not None, asset_id
-    return asset.status
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ProjectStore]:
-    s = ProjectStore.create(tmp_path / "proj", labels=["car", "pedestrian"])
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from avala_desktop.core.store import (
     ANNOTATIONS,
     ASSETS,
     LABELS,
-    AnnotationRecord,
     AssetSpec,
     AssetStatus,
     Label,
@@ -24,27 +22,9 @@ from avala_desktop.core.store import (
     ReviewState,
     SubmitRefused,
 )
+from tests.unit.store_support import got, status_of
 
 BOX = {"coordinates": {"x": 10.0, "y": 20.0, "width": 30.0, "height": 40.0}}
-
-
-def got(store: ProjectStore, annotation_id: str) -> AnnotationRecord:
-    record = store.get_annotation(annotation_id)
-    assert record is not None, annotation_id
-    return record
-
-
-def status_of(store: ProjectStore, asset_id: str) -> AssetStatus:
-    asset = store.asset(asset_id)
-    assert asset is not None, asset_id
-    return asset.status
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ProjectStore]:
-    s = ProjectStore.create(tmp_path / "proj", labels=["car", "pedestrian"])
-    yield s
-    s.close()
 
 
 def _image(store: ProjectStore, name: str = "a.jpg") -> str:

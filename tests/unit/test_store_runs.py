@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from avala_desktop.core.store import (
@@ -36,11 +33,10 @@ def resumable_id(store: ProjectStore, provider_id: str | None = None) -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ProjectStore]:
-    s = ProjectStore.create(tmp_path / "proj", labels=["car", "pedestrian"])
-    s.add_assets([AssetSpec(f"img{i}.png", "image", 100, 100) for i in range(3)])
-    yield s
-    s.close()
+def store(store: ProjectStore) -> ProjectStore:
+    """The unit tests' store with three images."""
+    store.add_assets([AssetSpec(f"img{i}.png", "image", 100, 100) for i in range(3)])
+    return store
 
 
 def _suggestion(label: str = "car", confidence: float = 0.8, x: float = 1.0) -> dict:
