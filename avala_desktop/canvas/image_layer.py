@@ -37,10 +37,17 @@ class ImageLoadError(Exception):
     """The image file could not be read; the message says which file and why."""
 
 
-def load_image(path: str | Path) -> QImage:
+def image_reader(path: str | Path) -> QImageReader:
+    """A reader of `path` with the settings every image read uses: EXIF orientation applied,
+    the allocation ceiling above."""
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
     reader.setAllocationLimit(_READ_LIMIT_MB)
+    return reader
+
+
+def load_image(path: str | Path) -> QImage:
+    reader = image_reader(path)
     image = reader.read()
     if image.isNull():
         raise ImageLoadError(f"cannot read image {path}: {reader.errorString()}")

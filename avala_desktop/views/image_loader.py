@@ -16,13 +16,11 @@ from pathlib import Path
 
 import cv2
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtGui import QImage
 
-from avala_desktop.canvas.image_layer import ImageLoadError, load_image, mip_levels
+from avala_desktop.canvas.image_layer import ImageLoadError, image_reader, load_image, mip_levels
 from avala_desktop.core.discovery import Unreadable, read_video_frame
 from avala_desktop.core.store import Asset
-
-_READ_LIMIT_MB = 2048
 
 
 class AssetImageError(Exception):
@@ -41,9 +39,7 @@ def read_asset_image(path: Path, asset: Asset, max_side: int | None = None) -> Q
             raise AssetImageError(str(exc)) from exc
         except MemoryError:
             raise AssetImageError(f"{path} is too large to hold in memory") from None
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    reader.setAllocationLimit(_READ_LIMIT_MB)
+    reader = image_reader(path)
     size = reader.size()
     if size.isValid() and max(size.width(), size.height()) > max_side:
         reader.setScaledSize(size.scaled(QSize(max_side, max_side),
