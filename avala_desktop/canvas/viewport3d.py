@@ -245,13 +245,6 @@ class CloudViewport(QWidget):
         if not self._host.view_key(event):
             super().keyPressEvent(event)  # ignored: the parent's review keys get it
 
-    def cancel_gesture(self) -> None:
-        """Forget a drag in progress (the host already undid its effect)."""
-        if self._nav is not None and self._nav_moved:
-            self._host.set_interacting(False)
-        self._nav = None
-        self._editing = False
-
 
 def _pans(button: Qt.MouseButton, mods: Qt.KeyboardModifier) -> bool:
     return button in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton) or bool(

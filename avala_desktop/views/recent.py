@@ -50,13 +50,6 @@ def remember_project(project_dir: Path) -> list[Path]:
     return items
 
 
-def forget_project(project_dir: Path) -> list[Path]:
-    folder = Path(project_dir).expanduser().absolute()
-    items = [p for p in recent_projects() if p != folder]
-    _write(items)
-    return items
-
-
 def _write(items: list[Path]) -> None:
     path = _file()
     tmp = path.with_suffix(".tmp")

@@ -162,12 +162,6 @@ class ReviewArea(QWidget):
         self._request = None
         self.stack.setCurrentWidget(self.welcome)
 
-    def showing_canvas(self) -> bool:
-        return self.stack.currentWidget() is self.canvas
-
-    def showing_cloud(self) -> bool:
-        return self.cloud_view is not None and self.stack.currentWidget() is self.cloud_view
-
     def loaded_asset(self) -> str | None:
         """The asset whose pixels the canvas shows now (None while loading)."""
         return self._loaded_asset
