@@ -175,6 +175,8 @@ def run_with_progress(
     except RunError as exc:
         return error(exc.message), None
     except Exception as exc:
+        # A failure of the run itself (the store, a bug): the run marked itself failed before
+        # re-raising; the person gets the reason and exit 1 instead of a traceback.
         print(
             f"error: the auto-label run failed part-way ({type(exc).__name__}: {exc}); "
             "what was done is kept, and running the command again resumes the run",

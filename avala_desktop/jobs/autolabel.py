@@ -249,6 +249,8 @@ class AutoLabelRun:
                 run_id, state=state, counters=tally.counters() if tally else None
             )
         except Exception:
+            # Called while the run's own exception propagates: that one is what the caller must
+            # hear; this second failure (usually the same broken store) only goes to the log.
             log.exception("could not record state %s of run %s", state.value, run_id)
 
     # -- the loop ---------------------------------------------------------------------------
