@@ -2,8 +2,8 @@
 
 It is a plain QWidget with one paintEvent (cheaper per frame than a QGraphicsScene with
 thousands of items). A frame is:
-1. the cached *layer*, a pixmap of the image plus every shown, unselected shape, remade only
-   when the view, the scene's version or the widget size changes;
+1. the cached *layer* (layer2d.py), a pixmap of the image plus every shown, unselected shape,
+   remade only when the view, the scene's version or the widget size changes;
 2. on top, drawn each frame: the selected and hovered shapes with handles, classification
    badges and the active tool's feedback.
 While the user zooms, the layer is redrawn from an unfiltered mip level of the image; a pan by
@@ -36,9 +36,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPixmap,
     QResizeEvent,
-    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QWidget
@@ -47,6 +45,7 @@ from avala_desktop.canvas import style2d as st
 from avala_desktop.canvas.draw_tools import BoxTool, PolyTool
 from avala_desktop.canvas.edit2d import SelectTool
 from avala_desktop.canvas.image_layer import ImageLayer, MipBuilder, load_image
+from avala_desktop.canvas.layer2d import LayerCache
 from avala_desktop.canvas.mask_tool import MaskBrushTool
 from avala_desktop.canvas.painter2d import PaintStats, ShapePainter
 from avala_desktop.canvas.scene2d import SceneModel
@@ -87,14 +86,9 @@ class Canvas2D(QWidget):
         self.image_layer = ImageLayer()
         self._mips = MipBuilder(self)
         self._mips.built.connect(self._levels_built)
-        self.paint_stats = PaintStats()
-        self.layer_builds = 0
+        self._layer = LayerCache()
         self._view = ViewTransform()
         self._fit_mode = True  # keep fitting on resize until the user zooms or pans
-        self._layer: QPixmap | None = None
-        self._layer_key: tuple[Any, ...] | None = None
-        self._layer_view: ViewTransform | None = None
-        self.layer_scrolls = 0
         self._interactive = False
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -333,18 +327,37 @@ class Canvas2D(QWidget):
 
     # --- painting -------------------------------------------------------------------------
 
+    @property
+    def paint_stats(self) -> PaintStats:
+        """What the last redraw of the cached layer painted."""
+        return self._layer.stats
+
+    @property
+    def layer_builds(self) -> int:
+        return self._layer.builds
+
+    @property
+    def layer_scrolls(self) -> int:
+        return self._layer.scrolls
+
     def paintEvent(self, event: QPaintEvent) -> None:
         w, h = self.width(), self.height()
         dpr = self.devicePixelRatioF()
-        # Everything the layer depends on except the pan offset, which _render_layer may absorb
-        # by scrolling the old layer.
+        # Everything the layer depends on except the pan offset, which the layer may absorb by
+        # scrolling its old pixels.
         key = (w, h, dpr, self._view.scale, id(self.scene), self.scene.version,
                self._interactive, self.painter2d.show_captions, self.image_layer.image.cacheKey())
-        if self._layer is None or key != self._layer_key or self._view != self._layer_view:
-            self._render_layer(w, h, dpr, scroll=key == self._layer_key)
-            self._layer_key, self._layer_view = key, self._view
+
+        def draw_region(painter: QPainter, region: QRectF) -> PaintStats:
+            painter.fillRect(region, st.BACKGROUND)
+            self.image_layer.draw(painter, self._view, w, h, interactive=self._interactive,
+                                  dpr=dpr)
+            return self.painter2d.paint_layer(painter, self.scene, self._view, region,
+                                              smooth=not self._interactive)
+
+        layer = self._layer.pixmap(w, h, dpr, self._view, key, draw_region)
         p = QPainter(self)
-        p.drawPixmap(0, 0, self._layer)  # type: ignore[arg-type]
+        p.drawPixmap(0, 0, layer)
         tool = self._tools[self._tool]
         selection = self.scene.selection
         editable = self._read_only is None
@@ -366,56 +379,8 @@ class Canvas2D(QWidget):
             self.painter2d.paint_notice(p, "Submitted · read-only", w)
         p.end()
 
-    def _render_layer(self, w: int, h: int, dpr: float, *, scroll: bool) -> None:
-        """Redraws the layer; after a pan by whole device pixels (``scroll``: nothing else
-        changed) it moves the old pixels and draws only the strips the pan uncovered."""
-        pw, ph = max(1, round(w * dpr)), max(1, round(h * dpr))
-        strips = self._scroll_strips(w, h, dpr) if scroll else None
-        if self._layer is None or (self._layer.width(), self._layer.height()) != (pw, ph):
-            self._layer, strips = QPixmap(pw, ph), None
-        self._layer.setDevicePixelRatio(dpr)
-        if strips is None:
-            strips = [QRectF(0, 0, w, h)]
-            self.layer_builds += 1
-        else:
-            self.layer_scrolls += 1
-        p = QPainter(self._layer)
-        stats = PaintStats()
-        for region in strips:
-            p.setTransform(QTransform())  # first: a clip rect is set in the current transform
-            p.setClipRect(region)
-            p.fillRect(region, st.BACKGROUND)
-            self.image_layer.draw(p, self._view, w, h, interactive=self._interactive, dpr=dpr)
-            part = self.painter2d.paint_layer(p, self.scene, self._view, region,
-                                              smooth=not self._interactive)
-            stats.add(part)
-        p.end()
-        self.paint_stats = stats
-
-    def _scroll_strips(self, w: int, h: int, dpr: float) -> list[QRectF] | None:
-        """Scrolls the layer by the pan since it was drawn; the uncovered strips, or None when
-        the pan is not a whole number of device pixels or is too large to be worth it."""
-        if self._layer is None or self._layer_view is None:
-            return None
-        dx = self._view.ox - self._layer_view.ox
-        dy = self._view.oy - self._layer_view.oy
-        ddx, ddy = dx * dpr, dy * dpr
-        if ddx != round(ddx) or ddy != round(ddy) or abs(dx) >= w / 2 or abs(dy) >= h / 2:
-            return None
-        self._layer.scroll(round(ddx), round(ddy), self._layer.rect())
-        strips = []
-        if dx > 0:
-            strips.append(QRectF(0, 0, dx, h))
-        elif dx < 0:
-            strips.append(QRectF(w + dx, 0, -dx, h))
-        if dy > 0:
-            strips.append(QRectF(0, 0, w, dy))
-        elif dy < 0:
-            strips.append(QRectF(0, h + dy, w, -dy))
-        return strips
-
     def _invalidate(self) -> None:
-        self._layer_key = None
+        self._layer.invalidate()
         self.update()
 
     def _active_vertex(self, item_id: str) -> int | None:
