@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,7 @@ from avala_desktop.canvas.cloud3d import ColorMode, PreparedCloud
 from avala_desktop.canvas.cuboid_overlay import CuboidOverlay
 from avala_desktop.canvas.cuboid_tools import pick
 from avala_desktop.canvas.edit3d import CuboidEditor
+from avala_desktop.canvas.ortho_framing import OrthoAdjust, box_camera, overview_camera
 from avala_desktop.canvas.pointcloud_render import RenderCloud
 from avala_desktop.canvas.scene3d import CuboidItem, Scene3D
 from avala_desktop.canvas.viewport3d import ORTHO_KINDS, CloudViewport, ViewKind
@@ -48,14 +48,6 @@ _HINTS = {
     "front": "Select a box to see it from the front",
 }
 SMALL_CLOUD_POINTS = 300_000  # up to this many points, 2 px splats fill the view better
-
-
-@dataclass
-class _OrthoState:
-    """What the user did to an orthographic view since the selection last changed."""
-
-    zoom: float = 1.0
-    pan: np.ndarray = field(default_factory=lambda: np.zeros(3))
 
 
 class PointCloudView(QWidget):
@@ -73,8 +65,8 @@ class PointCloudView(QWidget):
         self.editor = CuboidEditor(self)
         self._cloud: PreparedCloud | None = None
         self._orbit = OrbitCamera()
-        self._ortho: dict[str, _OrthoState] = {k: _OrthoState() for k in ORTHO_KINDS}
-        self._overview = _OrthoState()
+        self._ortho: dict[str, OrthoAdjust] = {k: OrthoAdjust() for k in ORTHO_KINDS}
+        self._overview = OrthoAdjust()
         self._fit_dims: np.ndarray | None = None  # the selected box's size when it was chosen
         self._frozen: dict[str, OrthoCamera] = {}
         self._interacting = False
@@ -223,8 +215,8 @@ class PointCloudView(QWidget):
         """Frames the whole cloud in the perspective view and refits the orthographic ones."""
         points = self.cloud_points()
         self._orbit = OrbitCamera() if points is None else OrbitCamera.framing(points)
-        self._overview = _OrthoState()
-        self._ortho = {k: _OrthoState() for k in ORTHO_KINDS}
+        self._overview = OrthoAdjust()
+        self._ortho = {k: OrthoAdjust() for k in ORTHO_KINDS}
         self._request_renders()
 
     def focus_on(self, item_id: str) -> None:
@@ -247,15 +239,12 @@ class PointCloudView(QWidget):
             return frozen
         primary = self.scene.primary
         if primary is None:
-            return self._overview_camera(width, height) if kind == "top" and self._cloud \
-                else None
+            if kind == "top" and self._cloud is not None:
+                return overview_camera(self._cloud.bounds, self._overview, width, height)
+            return None
         box = self.scene.box_of(primary.id)
         assert box is not None
-        state = self._ortho[kind]
-        dims = self._fit_dims if self._fit_dims is not None else box.dims
-        scale = _fit_scale(kind, dims, width, height) * state.zoom
-        return OrthoCamera(center=box.center + state.pan, scale=scale, view=kind,
-                           frame=box.rotation, depth_range=_depth_range(kind, box.dims))
+        return box_camera(kind, box, self._fit_dims, self._ortho[kind], width, height)
 
     def render_source(self, kind: ViewKind, camera: Camera, width: int,
                       height: int) -> tuple[RenderCloud | None, int, tuple[Any, ...]]:
@@ -362,8 +351,7 @@ class PointCloudView(QWidget):
         camera = self.camera(kind, viewport.width(), viewport.height())
         if not isinstance(camera, OrthoCamera):
             return
-        state = self._state(kind)
-        state.pan = state.pan + (camera.panned(dx, dy).center - camera.center)
+        self._adjust(kind).pan_by(camera, dx, dy)
         viewport.request_render()
 
     def zoom_ortho(self, kind: ViewKind, factor: float, pos: QPointF) -> None:
@@ -373,10 +361,7 @@ class PointCloudView(QWidget):
         if not isinstance(camera, OrthoCamera) or kind in self._frozen:
             return
         anchor = unproject_ortho(pos.x(), pos.y(), camera, w, h)
-        state = self._state(kind)
-        state.zoom *= factor
-        # Keep the point under the cursor where it is.
-        state.pan = state.pan + (anchor - (anchor - camera.center) / factor) - camera.center
+        self._adjust(kind).zoom_by(camera, factor, anchor)
         viewport.request_render()
 
     def set_interacting(self, on: bool) -> None:
@@ -457,15 +442,8 @@ class PointCloudView(QWidget):
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _state(self, kind: str) -> _OrthoState:
+    def _adjust(self, kind: str) -> OrthoAdjust:
         return self._overview if self.scene.primary is None else self._ortho[kind]
-
-    def _overview_camera(self, width: int, height: int) -> OrthoCamera:
-        assert self._cloud is not None
-        lo, hi = self._cloud.bounds
-        extent = max(float(max(hi[0] - lo[0], hi[1] - lo[1])), 1.0)
-        scale = 0.95 * min(width, height) / extent * self._overview.zoom
-        return OrthoCamera(center=(lo + hi) / 2.0 + self._overview.pan, scale=scale, view="top")
 
     def _pick(self, viewport: CloudViewport, pos: QPointF) -> str | None:
         camera = viewport.camera()
@@ -479,7 +457,7 @@ class PointCloudView(QWidget):
         new_id = None if primary is None else primary.id
         if new_id != self._primary_id:
             self._primary_id = new_id
-            self._ortho = {k: _OrthoState() for k in ORTHO_KINDS}
+            self._ortho = {k: OrthoAdjust() for k in ORTHO_KINDS}
             self._fit_dims = None if primary is None else primary.box.dims.copy()
         self._after_content_change()
 
@@ -497,18 +475,3 @@ class PointCloudView(QWidget):
             viewport.request_render()
         self.refresh_overlays()
 
-
-def _fit_scale(kind: str, dims: np.ndarray, width: int, height: int) -> float:
-    """Pixels per metre that show the box with room around it (and at least a few metres)."""
-    length, w, h = (float(d) for d in dims)
-    across, up = {"top": (w, length), "side": (length, h), "front": (w, h)}[kind]
-    margin, least = (2.4, 4.0) if kind == "top" else (1.8, 3.0)
-    return min(width / max(across * margin, least), height / max(up * margin, least))
-
-
-def _depth_range(kind: str, dims: np.ndarray) -> float:
-    """How deep a slab of the scene each view shows, from the box's centre (metres): the top
-    view the box's height and some ground, the side and front views the box's own width or
-    length, so neighbours in front of it do not hide it."""
-    length, w, h = (float(d) for d in dims)
-    return {"top": h / 2.0 + 2.0, "side": w / 2.0 + 0.5, "front": length / 2.0 + 0.5}[kind]
