@@ -244,7 +244,7 @@ class SageMakerFields(ProviderFields):
         self.region.setEditable(True)
         self.region.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         # The list botocore knows, to pick from; the model still validates what is typed.
-        self.region.addItems(sorted(providers._sagemaker_regions()))
+        self.region.addItems(sorted(providers.sagemaker_regions()))
         line = QLineEdit(self.region)
         self.region.setLineEdit(line)
         self.region.setCurrentIndex(-1)
