@@ -1,16 +1,22 @@
 """Test-wide isolation (offscreen Qt, a private AVALA_DESKTOP_HOME, no network but loopback) and
-the fixtures many modules share: `certs`, `server` (HTTPS model server), `ring` (keyring)."""
+the fixtures many modules share: `certs`, `server` (HTTPS model server), `ring` (keyring),
+`moto` and `runtime` (AWS stand-ins for the SageMaker tests)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.servers.https_model_server import ModelServer, ServerCerts
 from tests.servers.memory_keyring import MemoryKeyring, memory_keyring
+
+if TYPE_CHECKING:
+    from tests.servers.moto_server import MotoServer
+    from tests.servers.sagemaker_runtime_server import SageMakerRuntimeServer
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # A proxy set in the environment must never capture loopback traffic of the tests.
@@ -48,3 +54,30 @@ def ring() -> Iterator[MemoryKeyring]:
     """An in-memory OS keyring, installed for the test."""
     with memory_keyring() as backend:
         yield backend
+
+
+# AWS stand-ins, imported when first used: moto is slow to import and most tests never need it.
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    """moto's server mode for IAM and STS; a user starts from `moto.reset()`."""
+    from tests.servers.moto_server import running_moto_server
+
+    with running_moto_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def runtime_server() -> Iterator[SageMakerRuntimeServer]:
+    from tests.servers.sagemaker_runtime_server import running_runtime_server
+
+    with running_runtime_server() as running:
+        yield running
+
+
+@pytest.fixture
+def runtime(runtime_server: SageMakerRuntimeServer) -> SageMakerRuntimeServer:
+    """The loopback SageMaker runtime, with no queued answers and no recorded requests."""
+    runtime_server.reset()
+    return runtime_server

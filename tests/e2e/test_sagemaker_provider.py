@@ -35,7 +35,6 @@ from tests.servers.moto_server import (
     IamUser,
     MotoServer,
     isolate_aws_env,
-    running_moto_server,
     statement,
 )
 from tests.servers.sagemaker_runtime_server import (
@@ -63,24 +62,6 @@ class AwsWorld:
     user: IamUser
     role_arn: str
     no_invoke_role_arn: str
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    with running_moto_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def runtime_server() -> Iterator[SageMakerRuntimeServer]:
-    with running_runtime_server() as server:
-        yield server
-
-
-@pytest.fixture
-def runtime(runtime_server: SageMakerRuntimeServer) -> SageMakerRuntimeServer:
-    runtime_server.reset()
-    return runtime_server
 
 
 @pytest.fixture(autouse=True)

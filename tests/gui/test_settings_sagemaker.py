@@ -6,7 +6,6 @@ so the dialog under test runs exactly the code an admin's machine would.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,14 +20,12 @@ from tests.gui.test_settings_support import type_into
 from tests.servers.moto_server import (
     MotoServer,
     isolate_aws_env,
-    running_moto_server,
     statement,
 )
 from tests.servers.sagemaker_runtime_server import (
     SageMakerRuntimeServer,
     endpoint_not_found,
     json_response,
-    running_runtime_server,
 )
 
 pytestmark = [pytest.mark.gui, pytest.mark.e2e]
@@ -42,18 +39,6 @@ ANSWER = {
         {"type": "classification", "label": "object", "confidence": 0.7},
     ]
 }
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    with running_moto_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Iterator[SageMakerRuntimeServer]:
-    with running_runtime_server() as server:
-        yield server
 
 
 @pytest.fixture
