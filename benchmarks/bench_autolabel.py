@@ -5,13 +5,14 @@ score is the achieved rate divided by that bound (goal >= 0.9 at c = 1, 4, 8, 16
 latency server runs in its own process (a ThreadingHTTPServer, one thread per connection,
 Nagle off) so it does not share the run's GIL, and answers one valid bounding box without
 downloading the asset. Each level labels a fresh project (`unlabeled` scope), so every
-asset costs a request, a parse and one store transaction.
+asset costs a request, a parse and its share of a synced store transaction (the run's one
+committer writes the assets finished meanwhile together, see jobs/committer.py).
 
 Peak memory is traced (tracemalloc, Python and numpy allocations) over a run of 250 and of
 1,000 assets at concurrency 8, after a warm-up run: it should be flat in the number of
 assets, since at most `concurrency` assets are in flight.
 
-    .venv/bin/python benchmarks/bench_autolabel.py            # full: ~30 s of runs
+    .venv/bin/python benchmarks/bench_autolabel.py            # full: ~45 s of runs
     .venv/bin/python benchmarks/bench_autolabel.py --quick    # fewer assets
 
 Writes benchmarks/results/autolabel.json.

@@ -5,20 +5,21 @@ How a run holds together:
 - Bounded: `concurrency` pool tasks each take the next asset when they are free, so at most
   that many requests are out and at most that many results wait to be committed; memory
   stays flat in the number of assets.
-- One asset, one transaction: workers fetch, parse and triage; the calling thread commits
-  each asset with `ProjectStore.replace_pending_suggestions` (its suggestions and its result
-  row together) or `record_asset_failure`. A failing asset never stops the run.
+- Group commit: workers fetch, parse and triage; the calling thread is the one committer and
+  writes every finished asset queued in one transaction (committer.py,
+  `ProjectStore.record_asset_outcomes`), each asset whole with its result row. A failing
+  asset never stops the run; a failing store fails it.
 - Cancel: no new request starts; requests already out get `CANCEL_GRACE_S` to finish and be
-  committed, then are abandoned uncommitted (an abandoned asset is simply not done, and a
-  resume does it). The run ends `cancelled`. A killed process leaves it `running` without an
-  owner, which reads as `interrupted` (planning.py); both resume under the same run id.
+  committed (with whatever was already handed over), then are abandoned uncommitted (an
+  abandoned asset is simply not done, and a resume does it). The run ends `cancelled`. A
+  killed process leaves it `running` without an owner, which reads as `interrupted`
+  (planning.py); both resume under the same run id.
 - Events (events.py) go to `on_event` on the calling thread, in order.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections import Counter
@@ -27,8 +28,6 @@ from typing import TypedDict, Unpack
 
 from avala_desktop.core.errors import InferenceFailure
 from avala_desktop.core.store import (
-    Asset,
-    NotFoundError,
     ProjectStore,
     Run,
     RunAssetResult,
@@ -40,8 +39,8 @@ from avala_desktop.inference.asset_server import AssetServer
 from avala_desktop.inference.base import ProviderClient
 from avala_desktop.inference.clients import make_client
 from avala_desktop.inference.providers import HttpProviderConfig, SageMakerProviderConfig
+from avala_desktop.jobs.committer import Finished, Handover, OutcomeCommitter, done_event
 from avala_desktop.jobs.events import (
-    AssetDone,
     RunEvent,
     RunFinished,
     RunStarted,
@@ -59,7 +58,7 @@ from avala_desktop.jobs.planning import (
     require_assets,
 )
 from avala_desktop.jobs.pool import DaemonThreadPool
-from avala_desktop.jobs.process import AssetProcessor, AssetServing, Outcome
+from avala_desktop.jobs.process import AssetProcessor, AssetServing
 from avala_desktop.jobs.progress import RunTally
 
 log = logging.getLogger(__name__)
@@ -69,6 +68,13 @@ MAX_CONCURRENCY = 32
 CANCEL_GRACE_S = 1.0
 PROGRESS_INTERVAL_S = 0.1
 COUNTERS_INTERVAL_S = 1.0
+# The most assets written in one transaction (the hand-over holds `concurrency` anyway).
+MAX_BATCH = MAX_CONCURRENCY
+# How long the committer lets a batch gather after its first asset. Besides making batches
+# (one synced commit for several assets), it keeps the committer's CPU-bound store work off
+# the GIL while the slot that just handed over reads its next asset and sends its request:
+# run together, the slot waits on the GIL and the request leaves late.
+COMMIT_LINGER_S = 0.005
 
 ProviderConfig = HttpProviderConfig | SageMakerProviderConfig
 EventSink = Callable[[RunEvent], None]
@@ -129,7 +135,7 @@ class AutoLabelRun:
             asset_server=asset_server,
             serving=asset_serving,
         )
-        self._kept_by_type: Counter[str] = Counter()
+        self._committer: OutcomeCommitter | None = None
         self._run: Run | None = None
 
     # -- the run ----------------------------------------------------------------------------
@@ -258,26 +264,23 @@ class AutoLabelRun:
     def _process_all(self, plan: Plan, client: ProviderClient, tally: RunTally) -> int:
         """Runs the plan; returns how many assets were left undone (non-zero after a cancel).
 
-        `concurrency` pool tasks each take the next asset themselves, so a slot never waits
-        for the store; finished assets reach this thread through a queue of `concurrency`
-        places, which holds the workers back whenever committing falls behind.
+        `concurrency` pool tasks each take the next asset themselves and only fetch, parse
+        and triage it; this thread is the one committer (committer.py): it takes every
+        finished asset queued and writes them in one transaction. The hand-over holds
+        `concurrency` results, which holds the slots back whenever committing falls behind.
         """
         source = AssetSource(self.store, plan, self.scope, self.cancel)
-        results: queue.Queue[tuple[str, Asset | None, Outcome]] = queue.Queue(
-            maxsize=self.concurrency
+        handover: Handover[Finished] = Handover(self.concurrency)
+        committer = self._committer = OutcomeCommitter(
+            self.store, self._run_id, self.config.id, tally, self._emit
         )
-        abandoned = threading.Event()
 
         def work() -> None:
             while (handed := source.next()) is not None:
                 asset_id, asset = handed
-                item = (asset_id, asset, self._processor.process(asset_id, asset, client))
-                while not abandoned.is_set():
-                    try:
-                        results.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+                outcome = self._processor.process(asset_id, asset, client)
+                if not handover.put((asset_id, asset, outcome)):
+                    return  # the run has ended: an abandoned result is not committed
 
         left = len(plan.todo)
         pool = DaemonThreadPool(self.concurrency, name="avala-autolabel")
@@ -289,22 +292,20 @@ class AutoLabelRun:
             while True:
                 if self.cancel.is_set() and grace_until is None:
                     grace_until = time.monotonic() + self._grace_s
-                if all(w.done() for w in workers) and results.empty():
+                if all(w.done() for w in workers) and handover.empty():
                     for w in workers:
                         w.result()  # a worker that died of a bug fails the run, loudly
                     break
                 now = time.monotonic()
                 if grace_until is not None and now >= grace_until:
+                    # What was handed over is finished work: it is written, not dropped.
+                    left -= committer.commit(handover.drain())
                     log.info("cancel: abandoning the requests still in flight")
                     break
                 wait_s = 0.1 if grace_until is None else min(0.1, grace_until - now)
-                try:
-                    asset_id, asset, outcome = results.get(timeout=max(0.0, wait_s))
-                except queue.Empty:
-                    pass
-                else:
-                    if self._commit(asset_id, asset, outcome, tally):
-                        left -= 1
+                batch = handover.take(wait_s, MAX_BATCH, COMMIT_LINGER_S)
+                if batch:
+                    left -= committer.commit(batch)
                 now = time.monotonic()
                 if now - last_progress >= PROGRESS_INTERVAL_S and tally.done != emitted_done:
                     self._emit(tally.progress())
@@ -314,7 +315,7 @@ class AutoLabelRun:
                     last_counters = now
         finally:
             # Requests still out finish on daemon threads; what they return is dropped.
-            abandoned.set()
+            handover.close()
             source.close()
             pool.shutdown(wait=False, cancel_futures=True)
         if tally.done != emitted_done:
@@ -328,70 +329,12 @@ class AutoLabelRun:
 
     # -- committing -------------------------------------------------------------------------
 
-    def _commit(
-        self, asset_id: str, asset: Asset | None, outcome: Outcome, tally: RunTally
-    ) -> bool:
-        """Store one asset's outcome; False when it was abandoned (cancelled) instead."""
-        if outcome.cancelled:
-            return False
-        name = asset.display_name if asset is not None else asset_id
-        try:
-            if outcome.removed:
-                raise NotFoundError(f"There is no asset {asset_id} in this project.")
-            if outcome.failure is not None:
-                failure = outcome.failure
-                result = RunAssetResult(
-                    status=RunAssetStatus.FAILED,
-                    category=failure.category.value,
-                    message=failure.message,
-                )
-                self.store.record_asset_failure(
-                    self._run_id, asset_id, failure.category.value, failure.message
-                )
-            else:
-                result = RunAssetResult(
-                    status=RunAssetStatus.OK,
-                    kept=len(outcome.annotations),
-                    discarded=outcome.discarded,
-                    message=outcome.message,
-                )
-                records = self.store.replace_pending_suggestions(
-                    asset_id, self.config.id, self._run_id, outcome.annotations, result
-                )
-                self._kept_by_type.update(record.type for record in records)
-                if outcome.annotations and not records:
-                    # Submitted while its request was out: the store recorded it as skipped.
-                    result = RunAssetResult(
-                        status=RunAssetStatus.SKIPPED, message=SUBMITTED_SKIP_MESSAGE
-                    )
-        except NotFoundError:
-            result = RunAssetResult(
-                status=RunAssetStatus.SKIPPED,
-                message="The asset was removed from the project during the run.",
-            )
-        tally.add(result, asset_id=asset_id, asset_name=name)
-        self._emit_done(asset_id, name, result)
-        return True
-
     def _skip_submitted(self, asset_id: str, tally: RunTally) -> None:
         result = RunAssetResult(status=RunAssetStatus.SKIPPED, message=SUBMITTED_SKIP_MESSAGE)
         self.store.record_asset_result(self._run_id, asset_id, result)
         name = self._name(asset_id)
         tally.add(result, asset_id=asset_id, asset_name=name)
-        self._emit_done(asset_id, name, result)
-
-    def _emit_done(self, asset_id: str, name: str, result: RunAssetResult) -> None:
-        self._emit(
-            AssetDone(
-                asset_id=asset_id,
-                asset_name=name,
-                status=RunAssetStatus(result.status).value,
-                kept=result.kept,
-                discarded=dict(result.discarded),
-                category=result.category,
-                message=result.message,
-            )
-        )
+        self._emit(done_event(asset_id, name, result))
 
     # -- the summary ------------------------------------------------------------------------
 
@@ -400,7 +343,7 @@ class AutoLabelRun:
         so nothing is read back but the types of their suggestions."""
         run = self.store.get_run(self._run_id)
         assert run is not None
-        kept_by_type = Counter(self._kept_by_type)
+        kept_by_type = Counter(self._committer.kept_by_type if self._committer else {})
         for entry in plan.earlier:
             if entry.result.kept:
                 kept_by_type.update(

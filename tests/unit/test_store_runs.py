@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from avala_desktop.core.store import (
     RUNS,
@@ -16,6 +17,7 @@ from avala_desktop.core.store import (
     RunAssetStatus,
     RunState,
 )
+from avala_desktop.core.store.runs import AssetOutcome
 
 BOX = {"coordinates": {"x": 1.0, "y": 2.0, "width": 3.0, "height": 4.0}}
 
@@ -187,3 +189,89 @@ def status_of_asset(store: ProjectStore, asset_id: str) -> str:
     asset = store.asset(asset_id)
     assert asset is not None
     return asset.status.value
+
+
+# -- group commit: several assets of a run in one transaction ---------------------------------
+
+
+def _abort_run_asset_insert(store: ProjectStore, asset_id: str, message: str) -> None:
+    """A real store failure in the middle of a transaction: SQLite refuses the run_assets row
+    of `asset_id` (as a full disk or a broken file would refuse a write)."""
+    import sqlite3
+
+    with sqlite3.connect(store.db_path) as raw:
+        raw.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON run_assets WHEN NEW.asset_id = '{asset_id}' "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )
+
+
+def test_a_batch_writes_each_asset_as_replace_and_record_would(store: ProjectStore) -> None:
+    a, b, c = (x.id for x in store.assets())
+    run = store.create_run("prov1", "One")
+    store.replace_pending_suggestions(a, "prov1", run.id, [_suggestion(x=9.0)], RunAssetResult())
+    failed = RunAssetResult(status=RunAssetStatus.FAILED, category="timeout", message="slow")
+    stored = store.record_asset_outcomes(run.id, "prov1", [
+        AssetOutcome(a, RunAssetResult(discarded={"below_threshold": 2}),
+                     [_suggestion(x=1.0), _suggestion("pedestrian", x=2.0)]),
+        AssetOutcome(b, failed),
+        AssetOutcome(c, RunAssetResult(kept=5), []),
+    ])
+    first, second, third = stored
+    assert first is not None and second is not None and third is not None
+    assert [r.label for r in first.records] == ["car", "pedestrian"]
+    assert first.result.kept == 2 and third.result.kept == 0  # what was stored, not claimed
+    assert second.records == [] and second.result == failed
+    # a's old pending suggestion was replaced, not added to
+    assert [x.geometry["coordinates"]["x"] for x in store.annotations(a)] == [1.0, 2.0]
+    results = {e.asset_id: e.result for e in store.run_assets(run.id)}
+    assert results[a].discarded == {"below_threshold": 2} and results[a].kept == 2
+    assert results[b].status is RunAssetStatus.FAILED and results[b].category == "timeout"
+    assert results[c].status is RunAssetStatus.OK
+
+
+def test_a_batch_is_all_or_nothing(store: ProjectStore) -> None:
+    a, b, c = (x.id for x in store.assets())
+    run = store.create_run("prov1", "One")
+    _abort_run_asset_insert(store, c, "the disk is full")
+    batch = [
+        AssetOutcome(a, RunAssetResult(), [_suggestion()]),
+        AssetOutcome(b, RunAssetResult(status=RunAssetStatus.FAILED, category="timeout",
+                                       message="slow")),
+        AssetOutcome(c, RunAssetResult(), [_suggestion()]),
+    ]
+    with pytest.raises(IntegrityError, match="the disk is full"):
+        store.record_asset_outcomes(run.id, "prov1", batch)
+    # c's refusal came after a and b were written in the same transaction: both rolled back
+    assert store.run_assets(run.id) == []
+    assert all(store.annotations(x) == [] for x in (a, b, c))
+    with pytest.raises(ValueError):  # a malformed suggestion: nothing of the batch is written
+        store.record_asset_outcomes(run.id, "prov1", [
+            AssetOutcome(a, RunAssetResult(), [_suggestion()]),
+            AssetOutcome(b, RunAssetResult(), [{"type": "blob", "label": "car"}]),
+        ])
+    with pytest.raises(NotFoundError):
+        store.record_asset_outcomes("run_missing", "prov1", batch[:1])
+    assert store.run_assets(run.id) == [] and store.annotations(a) == []
+
+
+def test_a_batch_skips_a_submitted_asset_and_reports_a_removed_one(
+    store: ProjectStore,
+) -> None:
+    a, b, _ = (x.id for x in store.assets())
+    store.submit_asset(b)
+    run = store.create_run("prov1", "One")
+    stored = store.record_asset_outcomes(run.id, "prov1", [
+        AssetOutcome(a, RunAssetResult(), [_suggestion()]),
+        AssetOutcome(b, RunAssetResult(), [_suggestion()]),
+        AssetOutcome("ast_gone", RunAssetResult(), [_suggestion()]),
+    ])
+    kept, skipped, gone = stored
+    assert kept is not None and len(kept.records) == 1
+    assert skipped is not None and skipped.records == []
+    assert skipped.result.status is RunAssetStatus.SKIPPED
+    assert "submitted" in (skipped.result.message or "")
+    assert gone is None
+    assert store.annotations(b) == [] and status_of_asset(store, b) == "submitted"
+    results = {e.asset_id: e.result.status for e in store.run_assets(run.id)}
+    assert results == {a: RunAssetStatus.OK, b: RunAssetStatus.SKIPPED}

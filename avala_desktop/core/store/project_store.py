@@ -17,7 +17,7 @@ The API, by part (see each method's docstring):
   `update_annotation`, `set_state`, `set_states`, `delete_annotation`, `restore_annotation`
 - runs (runs): `create_run`, `get_run`, `runs`, `update_run`, `latest_resumable_run`,
   `processed_asset_ids`, `run_assets`, `replace_pending_suggestions`, `record_asset_result`,
-  `record_asset_failure`
+  `record_asset_failure`, `record_asset_outcomes` (several assets in one transaction)
 """
 
 from __future__ import annotations

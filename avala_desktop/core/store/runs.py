@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -45,6 +46,56 @@ SUBMITTED_SKIP_MESSAGE = "The asset is already submitted; reopen it to auto-labe
 
 def _run_missing(run_id: str) -> NotFoundError:
     return NotFoundError(f"There is no auto-label run {run_id} in this project.")
+
+
+@dataclass(frozen=True)
+class AssetOutcome:
+    """One asset's outcome in a run, to store with `record_asset_outcomes`: an ok `result`
+    replaces the provider's pending suggestions with `annotations`; any other status is
+    recorded alone."""
+
+    asset_id: str
+    result: RunAssetResult
+    annotations: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class StoredOutcome:
+    """What `record_asset_outcomes` wrote for one asset: its new suggestions and its result
+    as stored (`skipped` for an asset that was submitted meanwhile)."""
+
+    records: list[AnnotationRecord]
+    result: RunAssetResult
+
+
+def _suggestion_records(
+    asset_id: str, provider_id: str, run_id: str, annotations: Sequence[Mapping[str, Any]]
+) -> list[AnnotationRecord]:
+    """Pending model suggestions from canonical dicts; ValueError on a malformed one."""
+    now = utcnow()
+    records = []
+    for i, annotation in enumerate(annotations):
+        type_, label, confidence, geometry = split_canonical(annotation)
+        # A microsecond apart so that the model's order survives `ORDER BY created_at`.
+        stamp = now + timedelta(microseconds=i)
+        records.append(
+            AnnotationRecord(
+                id=new_id("ann"),
+                asset_id=asset_id,
+                type=type_,
+                label=label,
+                geometry=geometry,
+                confidence=confidence,
+                origin=Origin.MODEL,
+                provider_id=provider_id,
+                run_id=run_id,
+                state=ReviewState.PENDING,
+                revision=1,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        )
+    return records
 
 
 class RunsMixin(AnnotationsMixin):
@@ -180,49 +231,73 @@ class RunsMixin(AnnotationsMixin):
         A submitted asset is left alone (a submitted task never has pending suggestions): the
         run records it as `skipped` with the reason, and the call returns an empty list.
         """
-        now = utcnow()
-        records = []
-        for i, annotation in enumerate(annotations):
-            type_, label, confidence, geometry = split_canonical(annotation)
-            # A microsecond apart so that the model's order survives `ORDER BY created_at`.
-            stamp = now + timedelta(microseconds=i)
-            records.append(
-                AnnotationRecord(
-                    id=new_id("ann"),
-                    asset_id=asset_id,
-                    type=type_,
-                    label=label,
-                    geometry=geometry,
-                    confidence=confidence,
-                    origin=Origin.MODEL,
-                    provider_id=provider_id,
-                    run_id=run_id,
-                    state=ReviewState.PENDING,
-                    revision=1,
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
-            )
-        ann = schema.annotations
+        records = _suggestion_records(asset_id, provider_id, run_id, annotations)
         with self._db.write() as tx:
-            submitted = self._submitted(tx.conn, asset_id)
             if self._fetch_run(tx.conn, run_id) is None:
                 raise _run_missing(run_id)
-            if submitted:
-                skipped = RunAssetResult(
-                    status=RunAssetStatus.SKIPPED, message=SUBMITTED_SKIP_MESSAGE
-                )
-                self._upsert_run_asset(tx, run_id, asset_id, skipped)
-                return []
-            removed = self._delete_pending_suggestions(tx, [asset_id], provider_id)
-            if records:
-                tx.conn.execute(ann.insert(), [annotation_values(r) for r in records])
-            self._upsert_run_asset(
-                tx, run_id, asset_id, dataclasses.replace(result, kept=len(records))
-            )
-            tx.changed(ANNOTATIONS, *removed, *(r.id for r in records))
-            tx.changed(ASSETS, asset_id)
-        return records
+            return self._write_suggestions(tx, run_id, provider_id, asset_id, records, result)[0]
+
+    def record_asset_outcomes(
+        self, run_id: str, provider_id: str, outcomes: Sequence[AssetOutcome]
+    ) -> list[StoredOutcome | None]:
+        """Several assets of a run in ONE transaction (a group commit): each outcome is written
+        exactly as `replace_pending_suggestions` (an ok result) or `record_asset_result` (any
+        other) would, and the batch commits, or rolls back, as a whole.
+
+        Returns, in order, what each asset came to, or None for an asset no longer in the
+        project (nothing is written for it). NotFoundError when the run is missing; a bad
+        annotation raises ValueError before anything is written.
+        """
+        built = [
+            _suggestion_records(o.asset_id, provider_id, run_id, o.annotations)
+            if RunAssetStatus(o.result.status) is RunAssetStatus.OK
+            else None
+            for o in outcomes
+        ]
+        stored: list[StoredOutcome | None] = []
+        with self._db.write() as tx:
+            if self._fetch_run(tx.conn, run_id) is None:
+                raise _run_missing(run_id)
+            for outcome, records in zip(outcomes, built, strict=True):
+                try:
+                    if records is None:
+                        self._require_asset(tx.conn, outcome.asset_id)
+                        self._upsert_run_asset(tx, run_id, outcome.asset_id, outcome.result)
+                        stored.append(StoredOutcome([], outcome.result))
+                    else:
+                        written, result = self._write_suggestions(
+                            tx, run_id, provider_id, outcome.asset_id, records, outcome.result
+                        )
+                        stored.append(StoredOutcome(written, result))
+                except NotFoundError:
+                    # Raised by the asset's first statement, before it wrote anything, so the
+                    # rest of the batch stays whole.
+                    stored.append(None)
+        return stored
+
+    def _write_suggestions(
+        self,
+        tx: WriteTx,
+        run_id: str,
+        provider_id: str,
+        asset_id: str,
+        records: list[AnnotationRecord],
+        result: RunAssetResult,
+    ) -> tuple[list[AnnotationRecord], RunAssetResult]:
+        """The body of `replace_pending_suggestions` inside a write transaction whose run is
+        known to exist; returns the stored suggestions and the result as stored."""
+        if self._submitted(tx.conn, asset_id):
+            skipped = RunAssetResult(status=RunAssetStatus.SKIPPED, message=SUBMITTED_SKIP_MESSAGE)
+            self._upsert_run_asset(tx, run_id, asset_id, skipped)
+            return [], skipped
+        removed = self._delete_pending_suggestions(tx, [asset_id], provider_id)
+        if records:
+            tx.conn.execute(schema.annotations.insert(), [annotation_values(r) for r in records])
+        stored = dataclasses.replace(result, kept=len(records))
+        self._upsert_run_asset(tx, run_id, asset_id, stored)
+        tx.changed(ANNOTATIONS, *removed, *(r.id for r in records))
+        tx.changed(ASSETS, asset_id)
+        return records, stored
 
     def _submitted(self, conn: Connection, asset_id: str) -> bool:
         table = schema.assets
