@@ -214,9 +214,26 @@ def test_suggestions_keep_unscored_and_skip_submitted(tmp_path: Path) -> None:
                                  provider_name="nightly")
     assert summary.below_threshold == 1 and summary.imported == 2
     assert summary.labels_added == ["bus"]
-    assert summary.skipped == {"suggestions for submitted assets (reopen them to import)": 1}
+    assert summary.skipped == {"annotations for submitted assets (reopen them to import)": 1}
     got = [(k[3], c) for k, c, _ in annotations_by_asset(store)]
     assert sorted(got, key=str) == [("bus", 0.9), ("cyclist", None)]
+
+
+def test_accepted_imports_leave_a_submitted_asset_alone(tmp_path: Path) -> None:
+    store = new_project(tmp_path / "p")
+    rear = asset(store, REAR).id
+    store.submit_asset(rear)
+    folder = _response_folder(tmp_path / "responses", {
+        "cam/front.jpg": {"annotations": [
+            {"type": "classification", "label": "car", "confidence": 0.9}]},
+        "cam/rear.png": {"annotations": [
+            {"type": "classification", "label": "car", "confidence": 0.9}]},
+    })
+    summary = import_annotations(store, "avala", folder)
+    assert summary.imported == 1
+    assert summary.skipped == {"annotations for submitted assets (reopen them to import)": 1}
+    assert store.annotations(rear) == []
+    assert [a.label for a in store.annotations(asset(store, FRONT).id)] == ["car"]
 
 
 def test_wrong_kind_of_asset_and_mask_url_are_problems(tmp_path: Path) -> None:

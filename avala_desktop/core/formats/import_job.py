@@ -100,6 +100,9 @@ def provider_id_for(name: str) -> str:
     return f"{IMPORT_PROVIDER_PREFIX}{name}"
 
 
+SUBMITTED_SKIP = "annotations for submitted assets (reopen them to import)"
+
+
 class ImportJob:
     def __init__(
         self,
@@ -290,8 +293,9 @@ class ImportJob:
             if threshold is not None and confidence is not None and confidence < threshold:
                 self.summary.below_threshold += 1
                 continue
-            if self.as_suggestions and item.asset.status is AssetStatus.SUBMITTED:
-                self.skip("suggestions for submitted assets (reopen them to import)")
+            # A submitted asset is read-only in the app; an import must not change it either.
+            if item.asset.status is AssetStatus.SUBMITTED:
+                self.skip(SUBMITTED_SKIP)
                 continue
             kept.append(item)
         return kept

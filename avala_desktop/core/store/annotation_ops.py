@@ -149,13 +149,12 @@ class AnnotationsMixin(StoreBase):
         `new_labels` are appended to the label set first (names already in it are left as they
         are). With `replace_pending_of`, that provider's pending model suggestions on the
         records' assets and on `replace_on` are deleted first, so importing the same
-        predictions again replaces them, as a re-run of a provider does. A pending record
-        for a submitted asset is refused: a submitted task never has pending suggestions.
+        predictions again replaces them, as a re-run of a provider does. A record for a
+        submitted asset is refused: a submitted asset is read-only until it is reopened.
         """
         ann, assets, labels = schema.annotations, schema.assets, schema.labels
         values = [annotation_values(record) for record in records]
         asset_ids = {record.asset_id for record in records}
-        pending_on = {r.asset_id for r in records if r.state is ReviewState.PENDING}
         with self._db.write() as tx:
             found = {
                 row.id: row.submitted_at
@@ -167,11 +166,10 @@ class AnnotationsMixin(StoreBase):
             missing = sorted(asset_ids - set(found))
             if missing:
                 raise NotFoundError(f"There is no asset {missing[0]} in this project.")
-            submitted = sorted(a for a in pending_on if found[a] is not None)
+            submitted = sorted(a for a in asset_ids if found[a] is not None)
             if submitted:
                 raise ProjectError(
-                    f"Asset {submitted[0]} is submitted, so it cannot take pending suggestions; "
-                    f"reopen it first."
+                    f"Asset {submitted[0]} is submitted, so it is read-only; reopen it first."
                 )
             known = list(tx.conn.execute(select(labels.c.name)).scalars())
             added = [label for label in new_labels if label.name not in known]
